@@ -1,0 +1,278 @@
+"""The Chroma-backed chunk index: generations of collections behind a pointer, so readers never see a half-written one."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from assistant.config import Settings
+from assistant.errors import IndexNotReady, IndexUnavailable
+from assistant.types import SECTION_SEPARATOR, Chunk, SearchFilters
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+
+PAGE = 2000
+_META_FIELDS = (
+    "source",
+    "section",
+    "kind",
+    "order",
+    "start",
+    "end",
+    "title",
+    "author",
+    "publisher",
+    "file_hash",
+)
+
+
+def connect_chroma(settings: Settings) -> ClientAPI:
+    """An embedded `PersistentClient` under the data dir, or an `HttpClient` when `LVA_CHROMA_URL` is set."""
+    import chromadb
+    import httpx
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise IndexUnavailable(
+                f"LVA_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}"
+            )
+        try:
+            client = chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+            # chromadb's HTTP session has no timeout; a hung server must not hang us.
+            client._server._session.timeout = httpx.Timeout(settings.chroma_timeout_s)  # type: ignore[attr-defined]
+            client.heartbeat()
+        except Exception as exc:  # chromadb raises bare Exception/ValueError for connection failures
+            raise IndexUnavailable(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({exc.__class__.__name__}); "
+                "start it with `chroma run` or unset LVA_CHROMA_URL"
+            ) from None
+        return client
+    data_dir = settings.resolved_data_dir()
+    ensure_writable_dir(data_dir)
+    try:
+        return chromadb.PersistentClient(path=str(data_dir / "chroma"), settings=chroma_settings)
+    except Exception as exc:
+        raise IndexUnavailable(f"cannot open the index at {data_dir / 'chroma'}: {exc}") from None
+
+
+def ensure_writable_dir(path: Path) -> None:
+    """Create the data dir if needed and prove it is writable, naming the path when it is not."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".write-probe-{os.getpid()}"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise IndexUnavailable(
+            f"data dir {path} is not writable ({exc.strerror or exc}); set LVA_DATA_DIR"
+        ) from None
+
+
+def chunk_to_metadata(chunk: Chunk) -> dict[str, Any]:
+    """Chroma metadata for a chunk; `top_section` lets a filter name a whole top-level section."""
+    meta = {field: getattr(chunk, field) for field in _META_FIELDS}
+    meta["top_section"] = chunk.section.split(SECTION_SEPARATOR)[0]
+    return meta
+
+
+def chunk_from_record(chunk_id: str, document: str, meta: dict[str, Any]) -> Chunk:
+    """Rebuild a `Chunk` from what Chroma stored."""
+    return Chunk(id=chunk_id, text=document, **{f: meta[f] for f in _META_FIELDS if f in meta})
+
+
+def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
+    """Translate search filters into a Chroma `where` clause."""
+    if filters is None:
+        return None
+    clauses: list[dict[str, Any]] = []
+    if filters.kind:
+        clauses.append({"kind": filters.kind})
+    if filters.section:
+        clauses.append({"$or": [{"section": filters.section}, {"top_section": filters.section}]})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def matches_filters(chunk: Chunk, filters: SearchFilters | None) -> bool:
+    """The same predicate as `where_clause`, for results that do not come from Chroma."""
+    if filters is None:
+        return True
+    if filters.kind and chunk.kind != filters.kind:
+        return False
+    return not (
+        filters.section and filters.section not in (chunk.section, chunk.section.split(SECTION_SEPARATOR)[0])
+    )
+
+
+class ChunkIndex:
+    """Chunk collections in Chroma; a pointer collection's metadata names the one being served."""
+
+    def __init__(self, client: ClientAPI, prefix: str = "lva") -> None:
+        self.client = client
+        self.prefix = prefix
+        self.pointer_name = f"{prefix}-pointer"
+
+    def _collection(self, name: str) -> Collection:
+        # embedding_function=None: Chroma must never fall back to its downloading default.
+        return self.client.get_collection(name, embedding_function=None)  # type: ignore[arg-type]
+
+    def _pointer(self) -> dict[str, Any]:
+        try:
+            pointer = self.client.get_or_create_collection(self.pointer_name, embedding_function=None)  # type: ignore[arg-type]
+        except Exception as exc:
+            raise IndexUnavailable(f"index store unavailable ({exc.__class__.__name__}: {exc})") from None
+        return dict(pointer.metadata or {})
+
+    def active_name(self) -> str | None:
+        """Name of the published collection, or None before the first ingest."""
+        return self._pointer().get("active") or None
+
+    def active(self) -> Collection:
+        """The published collection; raises `IndexNotReady` before the first ingest."""
+        name = self.active_name()
+        if not name:
+            raise IndexNotReady("no index yet: run `lva ingest`")
+        try:
+            return self._collection(name)
+        except Exception as exc:
+            raise IndexUnavailable(f"published collection {name} cannot be opened: {exc}") from None
+
+    def count(self) -> int:
+        """Chunks in the published collection (0 before the first ingest)."""
+        return self.active().count() if self.active_name() else 0
+
+    def all_chunks(self, collection: Collection | None = None) -> list[Chunk]:
+        """Every chunk of a collection (default: the published one), in document order."""
+        collection = collection or self.active()
+        chunks: list[Chunk] = []
+        offset = 0
+        while True:
+            page = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            for cid, doc, meta in zip(
+                page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
+            ):
+                chunks.append(chunk_from_record(cid, doc or "", dict(meta or {})))
+            if len(page["ids"]) < PAGE:
+                break
+            offset += PAGE
+        chunks.sort(key=lambda c: (c.source, c.order))
+        return chunks
+
+    def get_chunk(self, chunk_id: str) -> Chunk | None:
+        """One chunk of the published collection by id."""
+        got = self.active().get(ids=[chunk_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        return chunk_from_record(
+            got["ids"][0], (got["documents"] or [""])[0] or "", dict((got["metadatas"] or [{}])[0] or {})
+        )
+
+    def section_chunks(self, source: str, section: str) -> list[Chunk]:
+        """All chunks of one section of one document, in order."""
+        got = self.active().get(
+            where={"$and": [{"source": source}, {"section": section}]}, include=["documents", "metadatas"]
+        )
+        chunks = [
+            chunk_from_record(cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        ]
+        return sorted(chunks, key=lambda c: c.order)
+
+    def dense_query(
+        self, embedding: Sequence[float], n: int, filters: SearchFilters | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest chunks by cosine similarity (1 - distance), best first."""
+        collection = self.active()
+        n = min(n, collection.count())
+        if n <= 0:
+            return []
+        res = collection.query(
+            query_embeddings=[list(embedding)],
+            n_results=n,
+            where=where_clause(filters),
+            include=["documents", "metadatas", "distances"],
+        )
+        out = []
+        for cid, doc, meta, dist in zip(
+            res["ids"][0],
+            (res["documents"] or [[]])[0],
+            (res["metadatas"] or [[]])[0],
+            (res["distances"] or [[]])[0],
+            strict=True,
+        ):
+            out.append((chunk_from_record(cid, doc or "", dict(meta or {})), 1.0 - float(dist)))
+        return out
+
+    # --- writing: only ingest calls these -------------------------------------------------------
+
+    def new_generation(self) -> Collection:
+        """A fresh, unpublished collection in cosine space."""
+        name = f"{self.prefix}-chunks-{time.time_ns()}"
+        return self.client.create_collection(
+            name,
+            metadata={"hnsw:space": "cosine"},
+            embedding_function=None,  # type: ignore[arg-type]
+        )
+
+    def embeddings_for(self, ids: Iterable[str]) -> dict[str, list[float]]:
+        """Stored vectors of the published collection, for carrying unchanged chunks into a new generation."""
+        wanted = list(ids)
+        if not wanted or not self.active_name():
+            return {}
+        collection = self.active()
+        found: dict[str, list[float]] = {}
+        for i in range(0, len(wanted), PAGE):
+            got = collection.get(ids=wanted[i : i + PAGE], include=["embeddings"])
+            embeddings = got["embeddings"]
+            if embeddings is None:
+                continue
+            for cid, vec in zip(got["ids"], embeddings, strict=True):
+                found[cid] = [float(x) for x in vec]
+        return found
+
+    def active_ids(self) -> dict[str, str]:
+        """Id → file hash of every published chunk."""
+        if not self.active_name():
+            return {}
+        collection = self.active()
+        out: dict[str, str] = {}
+        offset = 0
+        while True:
+            page = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                out[cid] = str((meta or {}).get("file_hash", ""))
+            if len(page["ids"]) < PAGE:
+                return out
+            offset += PAGE
+
+    def publish(self, name: str) -> None:
+        """Atomically point readers at `name`; the previous generation is kept for readers still on it."""
+        previous = self.active_name() or name
+        pointer = self.client.get_or_create_collection(self.pointer_name, embedding_function=None)  # type: ignore[arg-type]
+        pointer.modify(metadata={"active": name, "previous": previous, "published_at": time.time()})
+
+    def collect_garbage(self) -> list[str]:
+        """Drop generations that are neither published nor the one before it (e.g. left by a killed ingest)."""
+        pointer = self._pointer()
+        keep = {pointer.get("active"), pointer.get("previous"), self.pointer_name}
+        dropped = []
+        for collection in self.client.list_collections():
+            name = collection if isinstance(collection, str) else collection.name
+            if name.startswith(f"{self.prefix}-chunks-") and name not in keep:
+                self.client.delete_collection(name)
+                dropped.append(name)
+        return dropped

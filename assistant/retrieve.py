@@ -1,0 +1,142 @@
+"""Hybrid retrieval: BM25 (bm25s) and dense (Chroma) rankings fused by reciprocal rank fusion."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+import Stemmer
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import Settings
+from assistant.errors import InputError
+from assistant.index import ChunkIndex, matches_filters
+from assistant.types import SECTION_SEPARATOR, Chunk, Passage, SearchFilters
+
+_STEMMER = Stemmer.Stemmer("english")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Stemmed, stop-worded tokens: the same analysis for indexing and for queries."""
+    return bm25s.tokenize(
+        list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
+    )
+
+
+def searchable_text(chunk: Chunk) -> str:
+    """What BM25 and the dense model see: the chunk plus its innermost heading, which names its topic."""
+    heading = chunk.section.split(SECTION_SEPARATOR)[-1]
+    return f"{heading}. {chunk.text}" if heading else chunk.text
+
+
+def reciprocal_rank_fusion(
+    rankings: Sequence[Sequence[str]], weights: Sequence[float] | None = None, k: int = 60
+) -> list[tuple[str, float]]:
+    """Fuse ranked id lists: score(d) = Σ_i w_i / (k + rank_i(d)), ranks starting at 1; best first."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    for ranking, weight in zip(rankings, weights, strict=True):
+        for rank, doc_id in enumerate(ranking, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + weight / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+@dataclass
+class _Bm25State:
+    generation: str
+    chunks: list[Chunk]
+    model: bm25s.BM25 | None
+
+
+class HybridRetriever:
+    """Built once per process; reloads its BM25 side when a new index generation is published."""
+
+    def __init__(self, index: ChunkIndex, embedder: Embeddings, settings: Settings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._state: _Bm25State | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        """Every chunk being served, in document order."""
+        return self._current().chunks
+
+    def _current(self) -> _Bm25State:
+        now = time.monotonic()
+        state = self._state
+        if state is not None and now - self._checked_at < self.settings.index_refresh_s:
+            return state
+        with self._lock:
+            generation = self.index.active_name() or ""
+            self._checked_at = now
+            if self._state is None or self._state.generation != generation:
+                self._state = self._load(generation)
+            return self._state
+
+    def _load(self, generation: str) -> _Bm25State:
+        if not generation:
+            return _Bm25State(generation, [], None)
+        chunks = self.index.all_chunks()
+        model = bm25s.BM25()
+        if chunks:
+            model.index(tokenize([searchable_text(c) for c in chunks]), show_progress=False)
+        return _Bm25State(generation, chunks, model if chunks else None)
+
+    def bm25_ranking(
+        self, query: str, n: int, filters: SearchFilters | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Top-n chunks by BM25 score (score > 0 only), honouring filters."""
+        state = self._current()
+        if state.model is None:
+            return []
+        tokens = tokenize([query])[0]
+        if not tokens:
+            return []
+        scores = state.model.get_scores(tokens)
+        if filters is not None and (filters.kind or filters.section):
+            mask = np.fromiter(
+                (matches_filters(c, filters) for c in state.chunks), dtype=bool, count=len(state.chunks)
+            )
+            scores = np.where(mask, scores, 0.0)
+        n = min(n, len(scores))
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(state.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
+        """The k best passages for a query, fused from BM25 and dense rankings."""
+        query = query.strip()
+        if not query:
+            raise InputError("empty query")
+        k = k or self.settings.k
+        n = max(self.settings.candidates, k)
+        self._current()
+        dense = self.index.dense_query(self.embedder.embed_query(query), n, filters)
+        lexical = self.bm25_ranking(query, n, filters)
+        by_id: dict[str, Chunk] = {c.id: c for c, _ in dense}
+        by_id.update({c.id: c for c, _ in lexical})
+        dense_rank = {c.id: r for r, (c, _) in enumerate(dense, start=1)}
+        dense_sim = {c.id: s for c, s in dense}
+        bm25_rank = {c.id: r for r, (c, _) in enumerate(lexical, start=1)}
+        fused = reciprocal_rank_fusion(
+            [[c.id for c, _ in dense], [c.id for c, _ in lexical]],
+            [self.settings.dense_weight, self.settings.bm25_weight],
+            self.settings.rrf_k,
+        )
+        return [
+            Passage(
+                **by_id[cid].model_dump(),
+                score=score,
+                dense_rank=dense_rank.get(cid),
+                bm25_rank=bm25_rank.get(cid),
+                dense_score=dense_sim.get(cid),
+            )
+            for cid, score in fused[:k]
+        ]

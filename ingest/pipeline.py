@@ -1,0 +1,113 @@
+"""Corpus path → published index generation: parse, chunk, embed only what changed, publish atomically."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import Settings
+from assistant.errors import IngestBusy, IngestError
+from assistant.index import ChunkIndex, chunk_to_metadata, ensure_writable_dir
+from assistant.retrieve import searchable_text
+from assistant.types import Chunk, IngestReport
+from ingest.chunk import chunk_document
+from ingest.parse import SUPPORTED_SUFFIXES, parse_file
+
+log = logging.getLogger(__name__)
+ADD_BATCH = 1000
+
+
+def discover(path: Path) -> list[Path]:
+    """The supported files at `path` (a file, or a folder searched recursively), in a stable order."""
+    if not path.exists():
+        raise IngestError(f"no such file or folder: {path}")
+    if path.is_file():
+        return [path]
+    files = sorted(
+        p
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in SUPPORTED_SUFFIXES
+        and not any(x.startswith(".") for x in p.parts)
+    )
+    if not files:
+        raise IngestError(f"no {', '.join(SUPPORTED_SUFFIXES)} files in {path}")
+    return files
+
+
+def load_chunks(path: Path, project_root: Path) -> list[Chunk]:
+    """Parse and chunk every document at `path`; any unusable file fails the whole load before anything is written."""
+    chunks: list[Chunk] = []
+    for file in discover(path):
+        chunks.extend(chunk_document(parse_file(file, project_root)))
+    return chunks
+
+
+def ingest(
+    path: Path, *, index: ChunkIndex, embedder: Embeddings, settings: Settings, rebuild: bool = False
+) -> IngestReport:
+    """Make the published index mirror the documents at `path`, embedding only new or changed chunks."""
+    chunks = load_chunks(path, settings.project_root)
+    lock_dir = settings.resolved_data_dir()
+    ensure_writable_dir(lock_dir)
+    lock = FileLock(str(lock_dir / "ingest.lock"), timeout=settings.ingest_lock_timeout_s)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise IngestBusy(
+            f"another ingest is running (lock {lock.lock_file}); wait for it and retry"
+        ) from None
+    try:
+        return _ingest_locked(chunks, index, embedder, rebuild)
+    finally:
+        lock.release()
+
+
+def _ingest_locked(
+    chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool
+) -> IngestReport:
+    index.collect_garbage()
+    published = {} if rebuild else index.active_ids()
+    wanted = {c.id for c in chunks}
+    if not rebuild and published and set(published) == wanted:
+        return IngestReport(
+            files=len({c.source for c in chunks}),
+            chunks=len(chunks),
+            embedded=0,
+            reused=len(chunks),
+            removed=0,
+            collection=index.active_name() or "",
+            changed=False,
+        )
+    carried = index.embeddings_for(wanted & set(published))
+    fresh = [c for c in chunks if c.id not in carried]
+    vectors = dict(carried)
+    if fresh:
+        for chunk, vector in zip(
+            fresh, embedder.embed_documents([searchable_text(c) for c in fresh]), strict=True
+        ):
+            vectors[chunk.id] = vector
+    collection = index.new_generation()
+    for i in range(0, len(chunks), ADD_BATCH):
+        batch = chunks[i : i + ADD_BATCH]
+        collection.add(
+            ids=[c.id for c in batch],
+            embeddings=[vectors[c.id] for c in batch],
+            documents=[c.text for c in batch],
+            metadatas=[chunk_to_metadata(c) for c in batch],
+        )
+    # Readers switch only once the new generation is complete.
+    index.publish(collection.name)
+    index.collect_garbage()
+    return IngestReport(
+        files=len({c.source for c in chunks}),
+        chunks=len(chunks),
+        embedded=len(fresh),
+        reused=len(carried),
+        removed=len(set(published) - wanted),
+        collection=collection.name,
+        changed=True,
+    )
