@@ -44,9 +44,7 @@ def fails_cleanly(func: F) -> F:
 @app.command("ingest")
 @fails_cleanly
 def ingest_command(
-    path: Annotated[
-        Path | None, typer.Argument(help="File or folder to index (default: LVA_CORPUS_DIR).")
-    ] = None,
+    path: Annotated[Path | None, typer.Argument(help="File or folder to index (default: LVA_CORPUS_DIR).")] = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Re-embed everything from scratch.")] = False,
 ) -> None:
     """Index documents; the index then mirrors PATH. Unchanged chunks are never re-embedded."""
@@ -82,15 +80,11 @@ def _print_passages(passages: list[Passage]) -> None:
 @app.command("search")
 @fails_cleanly
 def search_command(
-    query: Annotated[
-        str | None, typer.Argument(help="The query; '-' reads one query per line from stdin.")
-    ] = None,
+    query: Annotated[str | None, typer.Argument(help="The query; '-' reads one query per line from stdin.")] = None,
     k: Annotated[int, typer.Option("--k", min=1, max=50, help="Passages to return.")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query.")] = False,
     kind: Annotated[ChunkKind | None, typer.Option(help="Only this kind: narrative, quote or list.")] = None,
-    section: Annotated[
-        str | None, typer.Option(help="Only this section (full path or top-level name).")
-    ] = None,
+    section: Annotated[str | None, typer.Option(help="Only this section (full path or top-level name).")] = None,
 ) -> None:
     """Hybrid search over the index. Without a query, opens an interactive prompt."""
     from assistant.factory import build_resources

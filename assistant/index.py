@@ -1,16 +1,18 @@
-"""The Chroma-backed chunk index: generations of collections behind a pointer, so readers never see a half-written one."""
+"""Chroma-backed chunk index: collection generations behind a pointer, so readers never see a half-written one."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import IndexNotReady, IndexUnavailable
+from assistant.textnorm import split_sentences
 from assistant.types import SECTION_SEPARATOR, Chunk, SearchFilters
 
 if TYPE_CHECKING:
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 PAGE = 2000
+CHUNK_UNIT = {"unit": "chunk"}
 _META_FIELDS = (
     "source",
     "section",
@@ -41,9 +44,7 @@ def connect_chroma(settings: Settings) -> ClientAPI:
     if settings.chroma_url:
         url = urlparse(settings.chroma_url)
         if url.scheme not in ("http", "https") or not url.hostname:
-            raise IndexUnavailable(
-                f"LVA_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}"
-            )
+            raise IndexUnavailable(f"LVA_CHROMA_URL must look like http://host:port, got {settings.chroma_url!r}")
         try:
             client = chromadb.HttpClient(
                 host=url.hostname,
@@ -76,16 +77,38 @@ def ensure_writable_dir(path: Path) -> None:
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
-        raise IndexUnavailable(
-            f"data dir {path} is not writable ({exc.strerror or exc}); set LVA_DATA_DIR"
-        ) from None
+        raise IndexUnavailable(f"data dir {path} is not writable ({exc.strerror or exc}); set LVA_DATA_DIR") from None
 
 
-def chunk_to_metadata(chunk: Chunk) -> dict[str, Any]:
-    """Chroma metadata for a chunk; `top_section` lets a filter name a whole top-level section."""
+def chunk_to_metadata(chunk: Chunk, unit: str = "chunk") -> dict[str, Any]:
+    """Chroma metadata for a chunk's record; `top_section` lets a filter name a whole top-level section."""
     meta = {field: getattr(chunk, field) for field in _META_FIELDS}
     meta["top_section"] = chunk.section.split(SECTION_SEPARATOR)[0]
+    meta["chunk_id"] = chunk.id
+    meta["unit"] = unit
     return meta
+
+
+@dataclass(frozen=True)
+class VectorRecord:
+    """One vector in the store: a whole chunk, or one sentence of a multi-sentence chunk."""
+
+    id: str
+    chunk: Chunk
+    text: str
+    unit: str
+
+
+def vector_records(chunk: Chunk) -> list[VectorRecord]:
+    """The records embedded for a chunk. Sentence vectors let a long paragraph match a question about one
+    of its sentences; a chunk scores the best of its vectors (see `ChunkIndex.dense_query`)."""
+    records = [VectorRecord(chunk.id, chunk, chunk.text, "chunk")]
+    sentences = split_sentences(chunk.text)
+    if len(sentences) > 1:
+        records += [
+            VectorRecord(f"{chunk.id}#s{n}", chunk, chunk.text[a:b], "sentence") for n, (a, b) in enumerate(sentences)
+        ]
+    return records
 
 
 def chunk_from_record(chunk_id: str, document: str, meta: dict[str, Any]) -> Chunk:
@@ -113,9 +136,7 @@ def matches_filters(chunk: Chunk, filters: SearchFilters | None) -> bool:
         return True
     if filters.kind and chunk.kind != filters.kind:
         return False
-    return not (
-        filters.section and filters.section not in (chunk.section, chunk.section.split(SECTION_SEPARATOR)[0])
-    )
+    return not (filters.section and filters.section not in (chunk.section, chunk.section.split(SECTION_SEPARATOR)[0]))
 
 
 class ChunkIndex:
@@ -161,10 +182,8 @@ class ChunkIndex:
         chunks: list[Chunk] = []
         offset = 0
         while True:
-            page = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-            for cid, doc, meta in zip(
-                page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True
-            ):
+            page = collection.get(where=CHUNK_UNIT, include=["documents", "metadatas"], limit=PAGE, offset=offset)
+            for cid, doc, meta in zip(page["ids"], page["documents"] or [], page["metadatas"] or [], strict=True):
                 chunks.append(chunk_from_record(cid, doc or "", dict(meta or {})))
             if len(page["ids"]) < PAGE:
                 break
@@ -184,7 +203,8 @@ class ChunkIndex:
     def section_chunks(self, source: str, section: str) -> list[Chunk]:
         """All chunks of one section of one document, in order."""
         got = self.active().get(
-            where={"$and": [{"source": source}, {"section": section}]}, include=["documents", "metadatas"]
+            where={"$and": [{"source": source}, {"section": section}, CHUNK_UNIT]},
+            include=["documents", "metadatas"],
         )
         chunks = [
             chunk_from_record(cid, doc or "", dict(meta or {}))
@@ -195,27 +215,35 @@ class ChunkIndex:
     def dense_query(
         self, embedding: Sequence[float], n: int, filters: SearchFilters | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Nearest chunks by cosine similarity (1 - distance), best first."""
+        """The n chunks most similar to the query, scoring each chunk by its best vector; best first."""
         collection = self.active()
-        n = min(n, collection.count())
-        if n <= 0:
+        total = collection.count()
+        if total <= 0 or n <= 0:
             return []
+        # Several vectors may belong to one chunk, so ask for more than n and keep each chunk's best.
         res = collection.query(
             query_embeddings=[list(embedding)],
-            n_results=n,
+            n_results=min(total, n * 4),
             where=where_clause(filters),
-            include=["documents", "metadatas", "distances"],
+            include=["metadatas", "distances"],
         )
-        out = []
-        for cid, doc, meta, dist in zip(
-            res["ids"][0],
-            (res["documents"] or [[]])[0],
-            (res["metadatas"] or [[]])[0],
-            (res["distances"] or [[]])[0],
-            strict=True,
-        ):
-            out.append((chunk_from_record(cid, doc or "", dict(meta or {})), 1.0 - float(dist)))
-        return out
+        best: dict[str, float] = {}
+        for meta, dist in zip((res["metadatas"] or [[]])[0], (res["distances"] or [[]])[0], strict=True):
+            chunk_id = str((meta or {}).get("chunk_id", ""))
+            best.setdefault(chunk_id, 1.0 - float(dist))
+        ranked = sorted(best.items(), key=lambda item: -item[1])[:n]
+        chunks = self.get_chunks([cid for cid, _ in ranked])
+        return [(chunks[cid], sim) for cid, sim in ranked if cid in chunks]
+
+    def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks of the published collection by id."""
+        if not chunk_ids:
+            return {}
+        got = self.active().get(ids=list(chunk_ids), include=["documents", "metadatas"])
+        return {
+            cid: chunk_from_record(cid, doc or "", dict(meta or {}))
+            for cid, doc, meta in zip(got["ids"], got["documents"] or [], got["metadatas"] or [], strict=True)
+        }
 
     # --- writing: only ingest calls these -------------------------------------------------------
 
@@ -244,19 +272,18 @@ class ChunkIndex:
                 found[cid] = [float(x) for x in vec]
         return found
 
-    def active_ids(self) -> dict[str, str]:
-        """Id → file hash of every published chunk."""
+    def active_record_ids(self) -> set[str]:
+        """Ids of every vector record in the published collection."""
         if not self.active_name():
-            return {}
+            return set()
         collection = self.active()
-        out: dict[str, str] = {}
+        ids: set[str] = set()
         offset = 0
         while True:
-            page = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
-            for cid, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                out[cid] = str((meta or {}).get("file_hash", ""))
+            page = collection.get(include=[], limit=PAGE, offset=offset)
+            ids.update(page["ids"])
             if len(page["ids"]) < PAGE:
-                return out
+                return ids
             offset += PAGE
 
     def publish(self, name: str) -> None:

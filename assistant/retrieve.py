@@ -15,22 +15,14 @@ from langchain_core.embeddings import Embeddings
 from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.index import ChunkIndex, matches_filters
-from assistant.types import SECTION_SEPARATOR, Chunk, Passage, SearchFilters
+from assistant.types import Chunk, Passage, SearchFilters
 
 _STEMMER = Stemmer.Stemmer("english")
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
     """Stemmed, stop-worded tokens: the same analysis for indexing and for queries."""
-    return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False
-    )
-
-
-def searchable_text(chunk: Chunk) -> str:
-    """What BM25 and the dense model see: the chunk plus its innermost heading, which names its topic."""
-    heading = chunk.section.split(SECTION_SEPARATOR)[-1]
-    return f"{heading}. {chunk.text}" if heading else chunk.text
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
 
 
 def reciprocal_rank_fusion(
@@ -86,12 +78,10 @@ class HybridRetriever:
         chunks = self.index.all_chunks()
         model = bm25s.BM25()
         if chunks:
-            model.index(tokenize([searchable_text(c) for c in chunks]), show_progress=False)
+            model.index(tokenize([c.text for c in chunks]), show_progress=False)
         return _Bm25State(generation, chunks, model if chunks else None)
 
-    def bm25_ranking(
-        self, query: str, n: int, filters: SearchFilters | None = None
-    ) -> list[tuple[Chunk, float]]:
+    def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
         """Top-n chunks by BM25 score (score > 0 only), honouring filters."""
         state = self._current()
         if state.model is None:
@@ -101,9 +91,7 @@ class HybridRetriever:
             return []
         scores = state.model.get_scores(tokens)
         if filters is not None and (filters.kind or filters.section):
-            mask = np.fromiter(
-                (matches_filters(c, filters) for c in state.chunks), dtype=bool, count=len(state.chunks)
-            )
+            mask = np.fromiter((matches_filters(c, filters) for c in state.chunks), dtype=bool, count=len(state.chunks))
             scores = np.where(mask, scores, 0.0)
         n = min(n, len(scores))
         top = np.argpartition(-scores, n - 1)[:n]

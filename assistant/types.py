@@ -69,9 +69,7 @@ class Passage(Chunk):
     score: float = Field(description="Reciprocal-rank-fusion score.")
     dense_rank: int | None = None
     bm25_rank: int | None = None
-    dense_score: float | None = Field(
-        None, description="Cosine similarity to the query, when dense found it."
-    )
+    dense_score: float | None = Field(None, description="Cosine similarity to the query, when dense found it.")
 
 
 class SearchResult(BaseModel):

@@ -13,6 +13,7 @@ LONG_ITEM_CHARS = 80
 MIN_INLINE_QUOTE_WORDS = 4
 MIN_NARRATIVE_WORDS = 3
 MIN_PULL_QUOTE_CHARS = 20
+MAX_INTRO_WORDS = 12
 _QUOTE_CHARS = "“”\"'‘’"
 
 
@@ -53,19 +54,27 @@ def chunk_document(doc: ParsedDocument) -> list[Chunk]:
             add("quote", block.start, block.end)
         elif block.kind == "list":
             _add_list(block, None, add)
-        elif (
-            nxt is not None
-            and nxt.kind == "list"
-            and text[block.start : block.end].endswith(":")
-            and not _long_items(nxt)
-        ):
-            _add_list(nxt, block, add)  # "members include:" belongs with its short list
+        elif nxt is not None and _introduces(text, block, nxt):
+            # "members include:" / "and is chaired by:" mean nothing without what follows.
+            if nxt.kind == "list":
+                _add_list(nxt, block, add)
+            else:
+                add("narrative", block.start, nxt.end)
             i += 1
         else:
             for kind, start, end in split_inline_quotes(text, block.start, block.end):
                 add(kind, start, end)
         i += 1
     return _with_ids(doc, spans)
+
+
+def _introduces(text: str, block: Block, nxt: Block) -> bool:
+    """A short paragraph ending in a colon that introduces the next list or paragraph."""
+    if not text[block.start : block.end].endswith(":"):
+        return False
+    if nxt.kind == "list":
+        return not _long_items(nxt)
+    return nxt.kind == "paragraph" and len(text[block.start : block.end].split()) <= MAX_INTRO_WORDS
 
 
 def _long_items(block: Block) -> bool:

@@ -27,9 +27,7 @@ def parse_file(path: Path, project_root: Path) -> ParsedDocument:
         raise IngestError(f"no such file: {path}")
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise IngestError(
-            f"unsupported file type {suffix or '(none)'}: {path} (use {', '.join(SUPPORTED_SUFFIXES)})"
-        )
+        raise IngestError(f"unsupported file type {suffix or '(none)'}: {path} (use {', '.join(SUPPORTED_SUFFIXES)})")
     data = path.read_bytes()
     if not data.strip():
         raise IngestError(f"empty file: {path}")
@@ -181,9 +179,7 @@ def _pdf_text(path: Path, data: bytes) -> tuple[str, DocumentMeta]:
     text = "\n\n".join(p.strip() for p in pages).replace("\r\n", "\n").replace("\x00", "")
     if not text.strip():
         raise IngestError(f"PDF has no extractable text (scanned?): {path}")
-    meta = DocumentMeta(
-        title=str(getattr(info, "title", "") or ""), author=str(getattr(info, "author", "") or "")
-    )
+    meta = DocumentMeta(title=str(getattr(info, "title", "") or ""), author=str(getattr(info, "author", "") or ""))
     return text, meta
 
 

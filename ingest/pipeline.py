@@ -10,8 +10,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.errors import IngestBusy, IngestError
-from assistant.index import ChunkIndex, chunk_to_metadata, ensure_writable_dir
-from assistant.retrieve import searchable_text
+from assistant.index import ChunkIndex, chunk_to_metadata, ensure_writable_dir, vector_records
 from assistant.types import Chunk, IngestReport
 from ingest.chunk import chunk_document
 from ingest.parse import SUPPORTED_SUFFIXES, parse_file
@@ -29,9 +28,7 @@ def discover(path: Path) -> list[Path]:
     files = sorted(
         p
         for p in path.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(x.startswith(".") for x in p.parts)
+        if p.is_file() and p.suffix.lower() in SUPPORTED_SUFFIXES and not any(x.startswith(".") for x in p.parts)
     )
     if not files:
         raise IngestError(f"no {', '.join(SUPPORTED_SUFFIXES)} files in {path}")
@@ -57,24 +54,23 @@ def ingest(
     try:
         lock.acquire()
     except Timeout:
-        raise IngestBusy(
-            f"another ingest is running (lock {lock.lock_file}); wait for it and retry"
-        ) from None
+        raise IngestBusy(f"another ingest is running (lock {lock.lock_file}); wait for it and retry") from None
     try:
         return _ingest_locked(chunks, index, embedder, rebuild)
     finally:
         lock.release()
 
 
-def _ingest_locked(
-    chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool
-) -> IngestReport:
+def _ingest_locked(chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool) -> IngestReport:
     index.collect_garbage()
-    published = {} if rebuild else index.active_ids()
-    wanted = {c.id for c in chunks}
-    if not rebuild and published and set(published) == wanted:
+    records = [record for chunk in chunks for record in vector_records(chunk)]
+    published = set() if rebuild else index.active_record_ids()
+    wanted = {r.id for r in records}
+    files = len({c.source for c in chunks})
+    published_chunks = {rid for rid in published if "#" not in rid}
+    if not rebuild and published and published == wanted:
         return IngestReport(
-            files=len({c.source for c in chunks}),
+            files=files,
             chunks=len(chunks),
             embedded=0,
             reused=len(chunks),
@@ -82,32 +78,29 @@ def _ingest_locked(
             collection=index.active_name() or "",
             changed=False,
         )
-    carried = index.embeddings_for(wanted & set(published))
-    fresh = [c for c in chunks if c.id not in carried]
-    vectors = dict(carried)
-    if fresh:
-        for chunk, vector in zip(
-            fresh, embedder.embed_documents([searchable_text(c) for c in fresh]), strict=True
-        ):
-            vectors[chunk.id] = vector
+    vectors = index.embeddings_for(wanted & published)
+    fresh = [r for r in records if r.id not in vectors]
+    for record, vector in zip(fresh, embedder.embed_documents([r.text for r in fresh]), strict=True):
+        vectors[record.id] = vector
     collection = index.new_generation()
-    for i in range(0, len(chunks), ADD_BATCH):
-        batch = chunks[i : i + ADD_BATCH]
+    for i in range(0, len(records), ADD_BATCH):
+        batch = records[i : i + ADD_BATCH]
         collection.add(
-            ids=[c.id for c in batch],
-            embeddings=[vectors[c.id] for c in batch],
-            documents=[c.text for c in batch],
-            metadatas=[chunk_to_metadata(c) for c in batch],
+            ids=[r.id for r in batch],
+            embeddings=[vectors[r.id] for r in batch],
+            documents=[r.text for r in batch],
+            metadatas=[chunk_to_metadata(r.chunk, r.unit) for r in batch],
         )
     # Readers switch only once the new generation is complete.
     index.publish(collection.name)
     index.collect_garbage()
+    fresh_chunks = {r.chunk.id for r in fresh}
     return IngestReport(
-        files=len({c.source for c in chunks}),
+        files=files,
         chunks=len(chunks),
-        embedded=len(fresh),
-        reused=len(carried),
-        removed=len(set(published) - wanted),
+        embedded=len(fresh_chunks),
+        reused=len(chunks) - len(fresh_chunks),
+        removed=len(published_chunks - {c.id for c in chunks}),
         collection=collection.name,
         changed=True,
     )

@@ -1,0 +1,107 @@
+"""Fixtures shared by tests/ and evals/: temp data dirs, an ingested report index, a `chroma run` server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+from assistant.config import Settings  # noqa: E402
+from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
+from assistant.factory import Resources, build_index  # noqa: E402
+from assistant.retrieve import HybridRetriever  # noqa: E402
+
+REPO = Path(__file__).resolve().parent
+CORPUS = REPO / "corpus"
+REPORT = CORPUS / "the-revolution-will-be-improvised.md"
+SHARED_REPORT = REPO.parent / "shared" / "corpus" / "the-revolution-will-be-improvised.txt"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody is listening on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:
+    """Block until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listened on port {port} within {timeout}s")
+
+
+def make_settings(data_dir: Path, **overrides: object) -> Settings:
+    """Settings for a test: its own data dir, sources relative to the repo, no progress bars."""
+    values: dict[str, object] = {
+        "data_dir": data_dir,
+        "project_root": REPO,
+        "corpus_dir": CORPUS,
+        "embed_progress": False,
+        "index_refresh_s": 0.0,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbeddings:
+    """One embedding model for the whole session (it is the slow part to load)."""
+    return MiniLMEmbeddings(progress=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A fresh, empty data dir for one test."""
+    path = tmp_path / "lva-data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture(scope="session")
+def report_resources(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbeddings) -> Resources:
+    """The report ingested once into an embedded index, with a retriever over it."""
+    from ingest.pipeline import ingest
+
+    settings = make_settings(tmp_path_factory.mktemp("report-index"))
+    index = build_index(settings)
+    ingest(CORPUS, index=index, embedder=embedder, settings=settings)
+    return Resources(settings, embedder, index, HybridRetriever(index, embedder, settings))
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real `chroma run` server on a free port; yields its URL and stops it afterwards."""
+    chroma = shutil.which("chroma", path=str(VENV_BIN)) or shutil.which("chroma")
+    assert chroma, "the chroma CLI is not installed"
+    port = free_port()
+    path = tmp_path_factory.mktemp("chroma-server")
+    log = open(path / "server.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--port", str(port)], stdout=log, stderr=log)
+    try:
+        wait_for_port(port, 60, proc)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
