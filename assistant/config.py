@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(
         None, description="Path to a sentence-transformers model; default: the packaged all-MiniLM-L6-v2."
     )
-    embed_batch_size: int = Field(64, ge=1, description="Texts per embedding batch.")
+    embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
     embed_progress: bool = Field(True, description="Show a progress bar while embedding.")
     k: int = Field(5, ge=1, le=50, description="Passages returned by search.")
     candidates: int = Field(40, ge=1, description="Candidates taken from each of BM25 and dense before fusion.")

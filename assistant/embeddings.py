@@ -26,7 +26,7 @@ def packaged_model_path() -> Path:
 class MiniLMEmbeddings(Embeddings):
     """Normalised sentence embeddings in batches; the model loads on first use, so no-op ingests stay fast."""
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64, progress: bool = True) -> None:
+    def __init__(self, model_path: Path | None = None, batch_size: int = 32, progress: bool = True) -> None:
         self.model_path = model_path or packaged_model_path()
         self.batch_size = batch_size
         self.progress = progress

@@ -21,8 +21,8 @@ class Resources:
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
-    """The embedding model wrapper (the weights load on first use)."""
-    return MiniLMEmbeddings(settings.embedding_model, settings.embed_batch_size, settings.embed_progress)
+    """The embedding model wrapper (the weights load on first use); ingest draws its own progress bar."""
+    return MiniLMEmbeddings(settings.embedding_model, settings.embed_batch_size, progress=False)
 
 
 def build_index(settings: Settings) -> ChunkIndex:

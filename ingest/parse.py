@@ -187,10 +187,11 @@ def _docx_document(path: Path) -> tuple[str, DocumentMeta, list[Block]]:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import OpcError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+    except (OpcError, zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
         raise IngestError(f"corrupt or unreadable .docx ({exc.__class__.__name__}): {path}") from None
     parts: list[str] = []
     blocks: list[Block] = []

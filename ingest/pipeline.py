@@ -7,6 +7,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 from langchain_core.embeddings import Embeddings
+from tqdm import tqdm
 
 from assistant.config import Settings
 from assistant.errors import IngestBusy, IngestError
@@ -16,7 +17,7 @@ from ingest.chunk import chunk_document
 from ingest.parse import SUPPORTED_SUFFIXES, parse_file
 
 log = logging.getLogger(__name__)
-ADD_BATCH = 1000
+ADD_BATCH = 512
 
 
 def discover(path: Path) -> list[Path]:
@@ -56,51 +57,50 @@ def ingest(
     except Timeout:
         raise IngestBusy(f"another ingest is running (lock {lock.lock_file}); wait for it and retry") from None
     try:
-        return _ingest_locked(chunks, index, embedder, rebuild)
+        return _ingest_locked(chunks, index, embedder, rebuild, settings.embed_progress)
     finally:
         lock.release()
 
 
-def _ingest_locked(chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool) -> IngestReport:
-    index.collect_garbage()
+def _ingest_locked(
+    chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool, progress: bool
+) -> IngestReport:
+    index.collect_garbage()  # generations left behind by a killed ingest
     records = [record for chunk in chunks for record in vector_records(chunk)]
     published = set() if rebuild else index.active_record_ids()
     wanted = {r.id for r in records}
     files = len({c.source for c in chunks})
-    published_chunks = {rid for rid in published if "#" not in rid}
-    if not rebuild and published and published == wanted:
+    if published and published == wanted:
+        name = index.active_name() or ""
         return IngestReport(
-            files=files,
-            chunks=len(chunks),
-            embedded=0,
-            reused=len(chunks),
-            removed=0,
-            collection=index.active_name() or "",
-            changed=False,
+            files=files, chunks=len(chunks), embedded=0, reused=len(chunks), removed=0, collection=name, changed=False
         )
-    vectors = index.embeddings_for(wanted & published)
-    fresh = [r for r in records if r.id not in vectors]
-    for record, vector in zip(fresh, embedder.embed_documents([r.text for r in fresh]), strict=True):
-        vectors[record.id] = vector
+    # Written batch by batch into an unpublished collection: a crash here leaves the served one untouched.
     collection = index.new_generation()
-    for i in range(0, len(records), ADD_BATCH):
-        batch = records[i : i + ADD_BATCH]
-        collection.add(
-            ids=[r.id for r in batch],
-            embeddings=[vectors[r.id] for r in batch],
-            documents=[r.text for r in batch],
-            metadatas=[chunk_to_metadata(r.chunk, r.unit) for r in batch],
-        )
-    # Readers switch only once the new generation is complete.
+    fresh_chunks: set[str] = set()
+    with tqdm(total=len(records), desc="indexing", unit="vec", disable=not progress) as bar:
+        for i in range(0, len(records), ADD_BATCH):
+            batch = records[i : i + ADD_BATCH]
+            vectors = index.embeddings_for([r.id for r in batch if r.id in published])
+            fresh = [r for r in batch if r.id not in vectors]
+            for record, vector in zip(fresh, embedder.embed_documents([r.text for r in fresh]), strict=True):
+                vectors[record.id] = vector
+            fresh_chunks.update(r.chunk.id for r in fresh)
+            collection.add(
+                ids=[r.id for r in batch],
+                embeddings=[vectors[r.id] for r in batch],
+                documents=[r.text for r in batch],
+                metadatas=[chunk_to_metadata(r.chunk, r.unit) for r in batch],
+            )
+            bar.update(len(batch))
     index.publish(collection.name)
     index.collect_garbage()
-    fresh_chunks = {r.chunk.id for r in fresh}
     return IngestReport(
         files=files,
         chunks=len(chunks),
         embedded=len(fresh_chunks),
         reused=len(chunks) - len(fresh_chunks),
-        removed=len(published_chunks - {c.id for c in chunks}),
+        removed=len({rid for rid in published if "#" not in rid} - {c.id for c in chunks}),
         collection=collection.name,
         changed=True,
     )
