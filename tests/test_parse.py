@@ -71,7 +71,9 @@ def test_docx_headings_quotes_and_lists(tmp_path: Path) -> None:
 
 def test_txt_guesses_headings_and_quotes(tmp_path: Path) -> None:
     path = tmp_path / "plain.txt"
-    path.write_text("Our approach\r\n\r\nWe start with users.\r\nThen we build.\r\n\r\n“Users first, always, and with care.”\r\n")
+    path.write_text(
+        "Our approach\r\n\r\nWe start with users.\r\nThen we build.\r\n\r\n“Users first, always, and with care.”\r\n"
+    )
     doc = parse_file(path, tmp_path)
     assert "\r" not in doc.text
     chunks = chunk_document(doc)

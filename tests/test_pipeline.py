@@ -12,7 +12,10 @@ from assistant.factory import build_index
 from conftest import make_settings
 from ingest.pipeline import ingest
 
-ALPHA = "---\ntitle: Alpha\n---\n\n## Budgets\n\nPooled budgets need trust. Trust takes time.\n\n> “We shared our baseline spend at last.”\n"
+ALPHA = (
+    "---\ntitle: Alpha\n---\n\n## Budgets\n\nPooled budgets need trust. Trust takes time.\n\n"
+    "> “We shared our baseline spend at last.”\n"
+)
 BETA = "## Housing\n\nHousing and health teams now meet weekly to plan discharge.\n"
 
 
