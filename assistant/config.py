@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+EngineName = Literal["extractive", "openai", "llamacpp"]
 
 
 class Settings(BaseSettings):
@@ -39,9 +42,53 @@ class Settings(BaseSettings):
         0.0, ge=0, description="How long `lva ingest` waits for another ingest to finish (0: refuse at once)."
     )
 
+    # --- answering ---------------------------------------------------------------------------------
+    llm: EngineName = Field("extractive", description="Answer engine: extractive (no LLM), openai or llamacpp.")
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible base URL (Ollama, vLLM, llama.cpp, OpenAI).")
+    llm_model: str = Field("qwen-1.5b", description="Model name for `openai`; model key or GGUF name for `llamacpp`.")
+    llm_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the `openai` engine.")
+    llm_model_path: Path | None = Field(
+        None, description="GGUF file for `llamacpp`; default: `<data dir>/models/<LVA_LLM_MODEL>.gguf`."
+    )
+    llm_timeout_s: float = Field(30.0, gt=0, description="After this, an LLM answer falls back to extractive.")
+    llm_max_tokens: int = Field(320, ge=16, description="Most tokens an LLM may write per answer.")
+    llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process llama.cpp model.")
+    answer_passages: int = Field(6, ge=1, le=20, description="Passages the answer engine reads.")
+    answer_points: int = Field(3, ge=1, le=8, description="Most quoted points in an extractive answer.")
+    refusal_threshold: float = Field(
+        0.50, description="Evidence score below which the assistant refuses (calibrated; see README)."
+    )
+
+    # --- HTTP API ------------------------------------------------------------------------------------
+    host: str = Field("127.0.0.1", description="Address `lva serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `lva serve` binds.")
+    workers: int = Field(1, ge=1, description="Uvicorn worker processes for `lva serve`.")
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list, description="Comma-separated bearer keys; when set, /v1/* requires one."
+    )
+    rate_limit: str = Field("60/minute", description="Per key (or per IP without keys) limit, e.g. `60/minute`.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed by CORS."
+    )
+    max_body_bytes: int = Field(65_536, ge=1024, description="Largest request body accepted (413 above).")
+    api_url: str = Field("http://127.0.0.1:8000", description="Where clients (UI, Slack bot, evals) reach the API.")
+    api_key: SecretStr | None = Field(None, description="Bearer key the clients send to the API.")
+    log_level: str = Field("info", description="Log level of the API's JSON logs.")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
     def resolved_data_dir(self) -> Path:
         """The data dir as an absolute path."""
         return self.data_dir.expanduser().resolve()
+
+    def resolved_llm_model_path(self) -> Path:
+        """The GGUF file the `llamacpp` engine loads."""
+        return self.llm_model_path or self.resolved_data_dir() / "models" / f"{self.llm_model}.gguf"
 
 
 @lru_cache(maxsize=1)

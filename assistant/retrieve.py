@@ -18,6 +18,7 @@ from assistant.index import ChunkIndex, matches_filters
 from assistant.types import Chunk, Passage, SearchFilters
 
 _STEMMER = Stemmer.Stemmer("english")
+QUERY_CACHE_SIZE = 512
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:
@@ -42,6 +43,7 @@ class _Bm25State:
     generation: str
     chunks: list[Chunk]
     model: bm25s.BM25 | None
+    vocabulary: frozenset[str] = frozenset()
 
 
 class HybridRetriever:
@@ -54,6 +56,22 @@ class HybridRetriever:
         self._state: _Bm25State | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
+        self._query_cache: dict[str, list[float]] = {}
+
+    def embed_query(self, query: str) -> list[float]:
+        """The query's vector, cached: the answer engine reuses the one retrieval computed."""
+        cached = self._query_cache.get(query)
+        if cached is None:
+            cached = self.embedder.embed_query(query)
+            if len(self._query_cache) >= QUERY_CACHE_SIZE:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[query] = cached
+        return cached
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        """Every stemmed token of the served chunks and their section names."""
+        return self._current().vocabulary
 
     @property
     def chunks(self) -> list[Chunk]:
@@ -77,9 +95,12 @@ class HybridRetriever:
             return _Bm25State(generation, [], None)
         chunks = self.index.all_chunks()
         model = bm25s.BM25()
+        tokens = tokenize([c.text for c in chunks])
         if chunks:
-            model.index(tokenize([c.text for c in chunks]), show_progress=False)
-        return _Bm25State(generation, chunks, model if chunks else None)
+            model.index(tokens, show_progress=False)
+        vocabulary = {t for doc in tokens for t in doc}
+        vocabulary.update(t for doc in tokenize(sorted({f"{c.section} {c.title}" for c in chunks})) for t in doc)
+        return _Bm25State(generation, chunks, model if chunks else None, frozenset(vocabulary))
 
     def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
         """Top-n chunks by BM25 score (score > 0 only), honouring filters."""
@@ -106,7 +127,7 @@ class HybridRetriever:
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         self._current()
-        dense = self.index.dense_query(self.embedder.embed_query(query), n, filters)
+        dense = self.index.dense_query(self.embed_query(query), n, filters)
         lexical = self.bm25_ranking(query, n, filters)
         by_id: dict[str, Chunk] = {c.id: c for c, _ in dense}
         by_id.update({c.id: c for c, _ in lexical})

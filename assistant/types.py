@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ChunkKind = Literal["narrative", "quote", "list"]
 BlockKind = Literal["heading", "paragraph", "quote", "list"]
@@ -89,3 +90,151 @@ class IngestReport(BaseModel):
     removed: int = Field(description="Chunks dropped since the previous index.")
     collection: str
     changed: bool
+
+
+# --- answering ----------------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _no_control_chars(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+class Turn(BaseModel):
+    """One earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    """A question, optionally with the conversation so far."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000, description="1–2000 characters.")
+    history: list[Turn] = Field(default_factory=list, max_length=20, description="At most 20 earlier turns.")
+    k: int | None = Field(None, ge=1, le=20, description="Passages to read (default LVA_ANSWER_PASSAGES).")
+    filters: SearchFilters | None = None
+
+    @field_validator("question")
+    @classmethod
+    def _clean_question(cls, value: str) -> str:
+        return _no_control_chars(value)
+
+
+class Citation(BaseModel):
+    """What `[n]` in an answer points at: an exact span of a source document."""
+
+    n: int
+    chunk_id: str
+    source: str
+    section: str
+    kind: ChunkKind
+    quote: str = Field(description="Verbatim text: `document_text[start:end] == quote`.")
+    start: int
+    end: int
+
+
+class ClosestPassage(BaseModel):
+    """A passage suggested when the assistant refuses."""
+
+    chunk_id: str
+    source: str
+    section: str
+    kind: ChunkKind
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class Answer(BaseModel):
+    """The response of /v1/ask and `lva ask --json`."""
+
+    answer: str
+    answerable: bool
+    citations: list[Citation] = Field(default_factory=list)
+    closest: list[ClosestPassage] = Field(default_factory=list)
+    standalone_question: str
+    engine: str = Field(description="The engine that produced this answer (after any fallback).")
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+class SearchRequest(BaseModel):
+    """Body of /v1/search."""
+
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=2000)
+    k: int = Field(5, ge=1, le=50)
+    filters: SearchFilters | None = None
+
+    @field_validator("query")
+    @classmethod
+    def _clean_query(cls, value: str) -> str:
+        return _no_control_chars(value)
+
+
+class SearchResponse(BaseModel):
+    """The retriever's results."""
+
+    query: str
+    results: list[Passage]
+
+
+class SectionSegment(BaseModel):
+    """Where a chunk sits inside `SourceView.section_text`, to map document offsets onto it."""
+
+    chunk_id: str
+    section_offset: int
+    start: int
+    end: int
+
+
+class SourceView(BaseModel):
+    """Everything a source viewer needs to show a chunk in its section and highlight a quote."""
+
+    chunk: Chunk
+    section_text: str
+    segments: list[SectionSegment]
+    highlight_start: int = Field(description="Offset of the highlighted span within `section_text`.")
+    highlight_end: int
+
+
+class FeedbackRequest(BaseModel):
+    """A rating of one answer."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=2000)
+    answer: str = Field(min_length=1, max_length=20_000)
+    rating: Literal["up", "down"]
+    comment: str | None = Field(None, max_length=2000)
+
+
+class FeedbackReceipt(BaseModel):
+    """The stored feedback's id."""
+
+    id: int
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx/5xx body."""
+
+    error: str
+    detail: str | list | dict | None = None
+
+
+class Readiness(BaseModel):
+    """Body of /readyz."""
+
+    ready: bool
+    chunks: int
+    model: str
+    engine: str
+    index: str | None = None
+    detail: str | None = None
