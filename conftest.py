@@ -18,7 +18,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from assistant.config import Settings  # noqa: E402
 from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
-from assistant.factory import Resources, build_index  # noqa: E402
+from assistant.factory import Resources, build_engine, build_index  # noqa: E402
 from assistant.retrieve import HybridRetriever  # noqa: E402
 
 REPO = Path(__file__).resolve().parent
@@ -83,7 +83,8 @@ def report_resources(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLME
     settings = make_settings(tmp_path_factory.mktemp("report-index"))
     index = build_index(settings)
     ingest(CORPUS, index=index, embedder=embedder, settings=settings)
-    return Resources(settings, embedder, index, HybridRetriever(index, embedder, settings))
+    retriever = HybridRetriever(index, embedder, settings)
+    return Resources(settings, embedder, index, retriever, build_engine(settings, retriever))
 
 
 @pytest.fixture(scope="session")

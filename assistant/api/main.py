@@ -1,0 +1,67 @@
+"""`create_app()`: the FastAPI service. Heavy objects are built once in the lifespan and handed to routes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import RateLimit, enforce_rate_limit, require_api_key
+from assistant.api.errors import install_error_handlers
+from assistant.api.middleware import GuardBodyMiddleware, RequestIdMiddleware
+from assistant.api.routes import ask, feedback, health, search, sources
+from assistant.config import Settings, get_settings
+from assistant.errors import AssistantError
+from assistant.factory import Resources, build_resources
+from assistant.feedback import FeedbackStore
+
+log = logging.getLogger("lva.api")
+
+
+def _warm_up(resources: Resources) -> None:
+    """Load the model and the BM25 index now, so the first request is as fast as the rest."""
+    resources.embedder.embed_query("warm up")
+    try:
+        _ = resources.retriever.chunks
+    except AssistantError as exc:
+        log.warning("index not ready at start-up: %s", exc)
+
+
+def create_app(settings: Settings | None = None, resources: Resources | None = None) -> FastAPI:
+    """The API. Pass `resources` to share already-built objects (tests, the CLI); else they are built here."""
+    settings = settings or (resources.settings if resources else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.resources = resources or build_resources(settings)
+        app.state.feedback = FeedbackStore(settings.resolved_data_dir() / "feedback.sqlite3")
+        await run_in_threadpool(_warm_up, app.state.resources)
+        yield
+        app.state.feedback.close()
+
+    app = FastAPI(
+        title="Local Vision Assistant",
+        version="0.1.0",
+        summary="Grounded answers from 'The Revolution will be Improvised', with verified verbatim quotes.",
+        lifespan=lifespan,
+    )
+    app.state.rate_limit = RateLimit(settings.rate_limit)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    guarded = [Depends(require_api_key), Depends(enforce_rate_limit)]
+    for router in (ask.router, search.router, sources.router, feedback.router):
+        app.include_router(router, dependencies=guarded)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(GuardBodyMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,1 @@
+"""Thin routes: parse the request, call one library function, shape the response."""

@@ -1,0 +1,33 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from assistant.api.deps import ResourcesDep
+from assistant.embeddings import MODEL_NAME
+from assistant.errors import AssistantError
+from assistant.types import Readiness
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Readiness}})
+def readyz(resources: ResourcesDep) -> JSONResponse:
+    """Whether an index is loaded and answering; 503 until then."""
+    engine = resources.engine.name
+    try:
+        chunks = len(resources.retriever.chunks)
+        index = resources.index.active_name()
+        ready, detail = chunks > 0, None if chunks else "no index yet: run `lva ingest`"
+    except AssistantError as exc:
+        chunks, index, ready, detail = 0, None, False, str(exc)
+    body = Readiness(ready=ready, chunks=chunks, model=MODEL_NAME, engine=engine, index=index, detail=detail)
+    return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
