@@ -61,6 +61,11 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return Settings(**values)  # type: ignore[arg-type]
 
 
+def with_settings(settings: Settings, **changes: object) -> Settings:
+    """A validated copy of settings with some values changed (model_copy would skip validation)."""
+    return Settings.model_validate({**settings.model_dump(), **changes})
+
+
 @pytest.fixture(scope="session")
 def embedder() -> MiniLMEmbeddings:
     """One embedding model for the whole session (it is the slow part to load)."""
@@ -106,3 +111,41 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+class LiveServer:
+    """A uvicorn server running an app in a background thread, on a free port."""
+
+    def __init__(self, app: object) -> None:
+        import threading
+
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")  # type: ignore[arg-type]
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+@pytest.fixture(scope="session")
+def api_server(report_resources: Resources) -> Iterator[str]:
+    """The real API over the report index, served by uvicorn on a free port; yields its URL."""
+    from assistant.api.main import create_app
+
+    settings = with_settings(report_resources.settings, rate_limit="100000/minute")
+    with LiveServer(create_app(settings, report_resources)) as server:
+        yield server.url

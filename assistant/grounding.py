@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from assistant.retrieve import tokenize
-from assistant.textnorm import normalize, split_sentences
+from assistant.textnorm import normalize
 from assistant.types import Citation
 
 SUPPORT_TAU = 0.6
@@ -22,8 +22,9 @@ QUOTE_SPAN = re.compile(r"“([^“”]{2,3000})”|\"([^\"]{2,3000})\"")
 MARKER = re.compile(r"\s?\[(\d{1,3})\]")
 NEGATIONS = frozenset({"not", "no", "never", "none", "nor", "cannot", "without", "nothing", "neither"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)*%?")
+# "one" is left out: it is far more often a pronoun ("as one enabler said") than a figure.
 _NUMBER_WORDS = frozenset(
-    "one two three four five six seven eight nine ten eleven twelve twenty hundred thousand million half".split()
+    "two three four five six seven eight nine ten eleven twelve twenty hundred thousand million half".split()
 )
 
 
@@ -81,11 +82,17 @@ def locate(quote: str, source_text: str, min_ratio: float = 0.85) -> tuple[int, 
     exact = _exact_span(needle, source_text)
     if exact:
         return exact
+    # Near misses: compare the quote with every run of source words of about its length.
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", source_text)]
+    n = len(needle.split())
     best: tuple[float, tuple[int, int]] | None = None
-    for start, end in split_sentences(source_text):
-        ratio = difflib.SequenceMatcher(None, needle, normalize(source_text[start:end])).ratio()
-        if ratio >= min_ratio and (best is None or ratio > best[0]):
-            best = (ratio, (start, end))
+    for length in {max(1, n - 1), n, n + 1}:
+        for i in range(0, max(1, len(words) - length + 1)):
+            start, end = words[i][0], words[min(i + length, len(words)) - 1][1]
+            candidate = normalize(source_text[start:end]).strip("\"' ")
+            ratio = difflib.SequenceMatcher(None, needle, candidate, autojunk=False).ratio()
+            if ratio >= min_ratio and (best is None or ratio > best[0]):
+                best = (ratio, (start, end))
     return best[1] if best else None
 
 

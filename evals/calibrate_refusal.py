@@ -60,8 +60,10 @@ def main() -> None:
         rows.append({"threshold": round(float(threshold), 2), **{k: r[k] for k in ("false_refusal", "missed_refusal")}})
         print(json.dumps(rows[-1]), flush=True)
     best = min(rows, key=lambda r: (r["false_refusal"] + r["missed_refusal"], -r["threshold"]))
-    print(f"best threshold {best['threshold']}: false refusal {best['false_refusal']:.3f}, "
-          f"missed refusal {best['missed_refusal']:.3f}")
+    print(
+        f"best threshold {best['threshold']}: false refusal {best['false_refusal']:.3f}, "
+        f"missed refusal {best['missed_refusal']:.3f}"
+    )
 
 
 if __name__ == "__main__":

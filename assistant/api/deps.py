@@ -46,7 +46,7 @@ def get_feedback_store(request: Request) -> FeedbackStore:
 
 def get_settings_dep(request: Request) -> Settings:
     """The settings the app was built with."""
-    return request.app.state.resources.settings
+    return request.app.state.settings
 
 
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
@@ -65,7 +65,7 @@ def caller_key(request: Request) -> str:
 
 def require_api_key(request: Request) -> None:
     """With LVA_API_KEYS set, /v1/* needs `Authorization: Bearer <key>`, compared in constant time."""
-    keys = request.app.state.resources.settings.api_keys
+    keys = request.app.state.settings.api_keys
     if not keys:
         return
     auth = request.headers.get("authorization", "")

@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         summary="Grounded answers from 'The Revolution will be Improvised', with verified verbatim quotes.",
         lifespan=lifespan,
     )
+    app.state.settings = settings
     app.state.rate_limit = RateLimit(settings.rate_limit)
     install_error_handlers(app)
     app.include_router(health.router)
