@@ -1,0 +1,154 @@
+"""Benchmark the HTTP API as a client sees it: /v1/ask latency, throughput under concurrency, SSE timing.
+
+Usage:
+  python bench/api_latency.py                  # extractive engine, starts its own `lva serve`
+  python bench/api_latency.py --llm llamacpp --model qwen-1.5b   # time to first streamed delta with Qwen
+Prints JSON, then a one-line summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+QUESTIONS = [q["q"] for q in yaml.safe_load((REPO / "evals" / "retrieval_questions.yaml").read_text())]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def first_event_ms(client: httpx.Client, question: str, wanted: str) -> float:
+    started = time.perf_counter()
+    with client.stream("POST", "/v1/ask/stream", json={"question": question}) as response:
+        for line in response.iter_lines():
+            if line.strip() == f"event: {wanted}":
+                return (time.perf_counter() - started) * 1000
+    raise RuntimeError(f"no {wanted} event")
+
+
+async def concurrent_load(url: str, clients: int, seconds: float) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+
+    async def worker(i: int) -> None:
+        nonlocal errors
+        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+            n = i
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    response = await client.post("/v1/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]})
+                    if response.status_code != 200:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append((time.perf_counter() - started) * 1000)
+                n += clients
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(clients)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50), 1),
+        "p95_ms": round(percentile(latencies, 95), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--llm", default="extractive")
+    parser.add_argument("--model", default="qwen-1.5b")
+    parser.add_argument("--data-dir", default=None, help="reuse a data dir (keeps pulled models)")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    data = Path(args.data_dir or tempfile.mkdtemp())
+    env = {**os.environ, "LVA_DATA_DIR": str(data), "LVA_EMBED_PROGRESS": "false", "LVA_RATE_LIMIT": "1000000/minute"}
+    env.update({"LVA_LLM": args.llm, "LVA_LLM_MODEL": args.model, "LVA_LLM_TIMEOUT_S": "60"})
+    subprocess.run([str(BIN / "lva"), "ingest", str(REPO / "corpus")], env=env, check=True, capture_output=True)
+    if args.llm == "llamacpp":
+        subprocess.run([str(BIN / "lva"), "models", "pull", args.model], env=env, check=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "lva"), "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        with httpx.Client(base_url=url, timeout=120) as client:
+            for _ in range(600):
+                try:
+                    if client.get("/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+            if args.llm != "extractive":
+                first = [first_event_ms(client, q, "delta") for q in QUESTIONS[:5]]
+                result = {
+                    "engine": args.llm,
+                    "model": args.model,
+                    "first_delta_ms": [round(x) for x in first],
+                    "first_delta_p50_ms": round(statistics.median(first)),
+                }
+                print(json.dumps(result, indent=2))
+                print(f"{args.llm}/{args.model}: first delta p50 {result['first_delta_p50_ms']} ms (target ≤ 3000)")
+                return
+            for q in QUESTIONS[:10]:
+                client.post("/v1/ask", json={"question": q})
+            single = []
+            for q in QUESTIONS:
+                started = time.perf_counter()
+                assert client.post("/v1/ask", json={"question": q}).status_code == 200
+                single.append((time.perf_counter() - started) * 1000)
+            meta = [first_event_ms(client, q, "meta") for q in QUESTIONS[:30]]
+        load = asyncio.run(concurrent_load(url, args.concurrency, args.seconds))
+    finally:
+        server.terminate()
+        server.wait(15)
+    result = {
+        "single_client": {
+            "requests": len(single),
+            "p50_ms": round(percentile(single, 50), 1),
+            "p95_ms": round(percentile(single, 95), 1),
+        },
+        "concurrent": {"clients": args.concurrency, "seconds": args.seconds, **load},
+        "stream_meta": {"p50_ms": round(percentile(meta, 50), 1), "p95_ms": round(percentile(meta, 95), 1)},
+        "cores": os.cpu_count(),
+    }
+    print(json.dumps(result, indent=2))
+    s, c, m = result["single_client"], result["concurrent"], result["stream_meta"]
+    ok = s["p50_ms"] <= 60 and s["p95_ms"] <= 150 and c["rps"] >= 40 and c["errors"] == 0 and m["p95_ms"] <= 100
+    print(
+        f"{'PASS' if ok else 'MISS'}: /v1/ask p50 {s['p50_ms']} ms (≤60), p95 {s['p95_ms']} ms (≤150); "
+        f"{c['clients']} clients {c['rps']} req/s (≥40), {c['errors']} errors; SSE meta p95 {m['p95_ms']} ms (≤100)"
+    )
+
+
+if __name__ == "__main__":
+    main()
