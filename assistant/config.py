@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(30.0, gt=0, description="After this, an LLM answer falls back to extractive.")
     llm_max_tokens: int = Field(320, ge=16, description="Most tokens an LLM may write per answer.")
     llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process llama.cpp model.")
+    llm_passages: int = Field(4, ge=1, le=10, description="Passages shown to an LLM (their best two sentences each).")
     answer_passages: int = Field(6, ge=1, le=20, description="Passages the answer engine reads.")
     answer_points: int = Field(3, ge=1, le=8, description="Most quoted points in an extractive answer.")
     refusal_threshold: float = Field(

@@ -23,7 +23,7 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from assistant import prompts
-from assistant.answer import ExtractiveEngine, Plan, _meta, _timings, sources_of
+from assistant.answer import ExtractiveEngine, Plan, _join, _meta, _timings, sources_of
 from assistant.config import Settings
 from assistant.errors import LLMUnavailable
 from assistant.grounding import MARKER, is_supported, locate, quoted_spans, support_recall, verify_answer
@@ -31,7 +31,6 @@ from assistant.textnorm import split_sentences
 from assistant.types import Answer, AskRequest, Citation, Passage
 
 log = logging.getLogger(__name__)
-LLM_SUPPORT_TAU = 0.5
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*(?=\s|$)")
 _PROMPT_WORDS = prompts.SYSTEM_PROMPT.lower().split()
 
@@ -121,11 +120,23 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
     raise LLMUnavailable(f"LVA_LLM={settings.llm} is not an LLM engine")
 
 
-def answer_messages(question: str, passages: list[Passage]) -> list[BaseMessage]:
-    """System rules, then the numbered passages as data, then the question."""
+def prompt_excerpts(plan: Plan, limit: int, sentences: int = 2) -> list[str]:
+    """The best sentences of each of the top passages, in reading order: a short prompt is a fast one on a CPU."""
+    excerpts = []
+    for passage in plan.passages[:limit]:
+        units = sorted((u for u in plan.units if u.passage.id == passage.id), key=lambda u: -u.score)[:sentences]
+        chosen = sorted(units, key=lambda u: u.start)
+        text = " ".join(u.text for u in chosen) if chosen else passage.text[:400]
+        excerpts.append(" ".join(text.split()))
+    return excerpts
+
+
+def answer_messages(question: str, passages: list[Passage], excerpts: list[str] | None = None) -> list[BaseMessage]:
+    """System rules, then the numbered passages (or excerpts of them) as data, then the question."""
+    texts = excerpts or [" ".join(p.text.split()) for p in passages]
     numbered = "\n".join(
-        prompts.PASSAGE_TEMPLATE.format(n=n, section=p.section, text=" ".join(p.text.split()))
-        for n, p in enumerate(passages, start=1)
+        prompts.PASSAGE_TEMPLATE.format(n=n, section=p.section, text=text)
+        for n, (p, text) in enumerate(zip(passages, texts, strict=True), start=1)
     )
     return [
         SystemMessage(content=prompts.SYSTEM_PROMPT),
@@ -149,7 +160,7 @@ def guard_sentence(sentence: str, passages: list[Passage]) -> tuple[str, list[in
         text = next(passages[n - 1].text for n in valid if locate(quote, passages[n - 1].text) == span)
         sentence = sentence.replace(quote, text[span[0] : span[1]].strip('“”"'), 1)
     claim = MARKER.sub("", sentence)
-    if not is_supported(claim, evidence, LLM_SUPPORT_TAU):
+    if not is_supported(claim, evidence):
         return None
     return sentence, valid
 
@@ -230,7 +241,7 @@ class LLMEngine:
             answer = self.extractive.refusal(plan)
         else:
             try:
-                text = self._invoke(answer_messages(plan.standalone, plan.passages), self.settings.llm_timeout_s)
+                text = self._invoke(self._messages(plan), self.settings.llm_timeout_s)
                 answer = self._guarded(text, plan)
             except LLMUnavailable as exc:
                 log.warning("llm fallback: %s", exc)
@@ -238,19 +249,32 @@ class LLMEngine:
         answer.timings_ms = _timings(plan, started)
         return answer
 
+    def _messages(self, plan: Plan) -> list[BaseMessage]:
+        shown = plan.passages[: self.settings.llm_passages]
+        return answer_messages(plan.standalone, shown, prompt_excerpts(plan, self.settings.llm_passages))
+
+    def _lead(self, plan: Plan) -> str:
+        """The code-written first line naming where the report treats the subject."""
+        sections = list(dict.fromkeys(u.passage.section for u in self.extractive.select_points(plan.units)))
+        return prompts.ANSWER_LEAD.format(sections=_join([f"*{s}*" for s in sections])) if sections else ""
+
     def _guarded(self, text: str, plan: Plan) -> Answer:
         kept: list[str] = []
         citations: dict[int, Citation] = {}
+        shown = plan.passages[: self.settings.llm_passages]
         for raw in _split_llm_sentences(text):
-            result = guard_sentence(raw, plan.passages)
+            result = guard_sentence(raw, shown)
             if result is None:
                 continue
             sentence, numbers = result
             kept.append(sentence)
             for n in numbers:
                 citations.setdefault(n, citation_for(n, sentence, plan.passages[n - 1]))
-        clean, used = verify_answer(" ".join(kept), list(citations.values()), sources_of(plan.passages))
-        if not clean or not used:
+        if not kept:
+            raise LLMUnavailable(f"{self.name} produced no sentence that passed the guards")
+        body = "\n\n".join(x for x in (self._lead(plan), " ".join(kept)) if x)
+        clean, used = verify_answer(body, list(citations.values()), sources_of(plan.passages))
+        if not used:
             raise LLMUnavailable(f"{self.name} produced no sentence that passed the guards")
         return Answer(
             answer=clean, answerable=True, citations=used, standalone_question=plan.standalone, engine=self.name
@@ -263,7 +287,8 @@ class LLMEngine:
         if not plan.answerable:
             yield from self.extractive.stream(request)
             return
-        candidates = [citation_for(n, plan.standalone, p) for n, p in enumerate(plan.passages, start=1)]
+        shown = plan.passages[: self.settings.llm_passages]
+        candidates = [citation_for(n, plan.standalone, p) for n, p in enumerate(shown, start=1)]
         yield (
             "meta",
             {
@@ -278,12 +303,15 @@ class LLMEngine:
         citations: dict[int, Citation] = {}
         deadline = time.monotonic() + self.settings.llm_timeout_s
         buffer = ""
+        lead = self._lead(plan)
+        if lead:  # grounded text the reader can start on while the model reads its passages
+            yield "delta", {"text": lead + "\n\n"}
         try:
-            for chunk in self.chat_model.stream(answer_messages(plan.standalone, plan.passages)):
+            for chunk in self.chat_model.stream(self._messages(plan)):
                 buffer += str(chunk.content)
                 *complete, buffer = _split_complete(buffer)
                 for raw in complete:
-                    if (result := guard_sentence(raw, plan.passages)) is not None:
+                    if (result := guard_sentence(raw, shown)) is not None:
                         sentence, numbers = result
                         for n in numbers:
                             citations.setdefault(n, citation_for(n, sentence, plan.passages[n - 1]))
@@ -291,7 +319,7 @@ class LLMEngine:
                         yield "delta", {"text": ("" if len(kept) == 1 else " ") + sentence}
                 if time.monotonic() > deadline:
                     raise LLMUnavailable(f"{self.name} ran past {self.settings.llm_timeout_s:.0f}s")
-            if buffer.strip() and (result := guard_sentence(buffer.strip(), plan.passages)) is not None:
+            if buffer.strip() and (result := guard_sentence(buffer.strip(), shown)) is not None:
                 sentence, numbers = result
                 for n in numbers:
                     citations.setdefault(n, citation_for(n, sentence, plan.passages[n - 1]))
@@ -299,7 +327,8 @@ class LLMEngine:
                 yield "delta", {"text": ("" if len(kept) == 1 else " ") + sentence}
         except Exception as exc:
             log.warning("llm stream fallback: %s", exc)
-        clean, used = verify_answer(" ".join(kept), list(citations.values()), sources_of(plan.passages))
+        body = "\n\n".join(x for x in (lead, " ".join(kept)) if x)
+        clean, used = verify_answer(body, list(citations.values()), sources_of(plan.passages))
         if kept and used:
             answer = Answer(
                 answer=clean, answerable=True, citations=used, standalone_question=plan.standalone, engine=self.name

@@ -39,13 +39,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
-def first_event_ms(client: httpx.Client, question: str, wanted: str) -> float:
+def first_event_ms(client: httpx.Client, question: str, wanted: str, nth: int = 1) -> float:
+    """Milliseconds until the nth event named `wanted` arrives."""
     started = time.perf_counter()
+    seen = 0
     with client.stream("POST", "/v1/ask/stream", json={"question": question}) as response:
         for line in response.iter_lines():
             if line.strip() == f"event: {wanted}":
-                return (time.perf_counter() - started) * 1000
-    raise RuntimeError(f"no {wanted} event")
+                seen += 1
+                if seen == nth:
+                    return (time.perf_counter() - started) * 1000
+    return float("nan")
 
 
 async def concurrent_load(url: str, clients: int, seconds: float) -> dict[str, float]:

@@ -59,7 +59,8 @@ def test_a_good_llm_answer_is_kept_with_code_built_citations(engine: LLMEngine, 
     fake.reply = good_reply
     answer = engine.answer(AskRequest(question=BCF))
     assert answer.engine == "openai" and answer.answerable
-    assert answer.answer.startswith("The report notes that") and answer.answer.endswith("[1]")
+    assert answer.answer.startswith("The report speaks to this in") and answer.answer.endswith("[1]")
+    assert "\n\nThe report notes that" in answer.answer
     assert len(answer.citations) == 1
     assert_grounded(answer)
     system = fake.requests[-1]["messages"][0]["content"]
