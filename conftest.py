@@ -149,3 +149,13 @@ def api_server(report_resources: Resources) -> Iterator[str]:
     settings = with_settings(report_resources.settings, rate_limit="100000/minute")
     with LiveServer(create_app(settings, report_resources)) as server:
         yield server.url
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Options of the groundedness suite (`pytest evals/ --engine openai --llm-base-url … --llm-model …`)."""
+    group = parser.getgroup("lva-evals")
+    group.addoption("--engine", default="extractive", choices=["extractive", "openai", "llamacpp"])
+    group.addoption("--llm-base-url", default=None, help="OpenAI-compatible base URL for --engine openai")
+    group.addoption("--llm-model", default=None, help="model name (openai) or model key/GGUF (llamacpp)")
+    group.addoption("--api-url", default=None, help="evaluate a running deployment over HTTP instead")
+    group.addoption("--api-key", default=None, help="bearer key for --api-url")

@@ -32,9 +32,12 @@ class Settings(BaseSettings):
     embed_progress: bool = Field(True, description="Show a progress bar while embedding.")
     k: int = Field(5, ge=1, le=50, description="Passages returned by search.")
     candidates: int = Field(40, ge=1, description="Candidates taken from each of BM25 and dense before fusion.")
-    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant.")
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    section_weight: float = Field(
+        0.5, ge=0, description="Weight, in fusion, of ranking candidates by how well their whole section matches."
+    )
     index_refresh_s: float = Field(
         2.0, ge=0, description="How often a running retriever checks for a newly published index."
     )

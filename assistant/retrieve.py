@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
@@ -44,6 +44,9 @@ class _Bm25State:
     chunks: list[Chunk]
     model: bm25s.BM25 | None
     vocabulary: frozenset[str] = frozenset()
+    sections: list[tuple[str, str]] = field(default_factory=list)  # (source, section) per section document
+    section_model: bm25s.BM25 | None = None
+    section_of: list[int] = field(default_factory=list)  # chunk index → section document index
 
 
 class HybridRetriever:
@@ -100,7 +103,26 @@ class HybridRetriever:
             model.index(tokens, show_progress=False)
         vocabulary = {t for doc in tokens for t in doc}
         vocabulary.update(t for doc in tokenize(sorted({f"{c.section} {c.title}" for c in chunks})) for t in doc)
-        return _Bm25State(generation, chunks, model if chunks else None, frozenset(vocabulary))
+        # One document per section (its heading path plus all its text), so a question that names a topic the
+        # report gives a section to lifts every chunk of that section.
+        keys = list(dict.fromkeys((c.source, c.section) for c in chunks))
+        position = {key: i for i, key in enumerate(keys)}
+        texts = {key: [key[1]] for key in keys}
+        for c in chunks:
+            texts[(c.source, c.section)].append(c.text)
+        section_model = bm25s.BM25()
+        if keys:
+            section_model.index(tokenize([" ".join(texts[key]) for key in keys]), show_progress=False)
+        section_of = [position[(c.source, c.section)] for c in chunks]
+        return _Bm25State(
+            generation,
+            chunks,
+            model if chunks else None,
+            frozenset(vocabulary),
+            keys,
+            section_model if keys else None,
+            section_of,
+        )
 
     def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
         """Top-n chunks by BM25 score (score > 0 only), honouring filters."""
@@ -119,6 +141,17 @@ class HybridRetriever:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(state.chunks[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def section_ranking(self, query: str, candidates: list[Chunk]) -> list[str]:
+        """Candidate chunk ids ordered by how well their whole section matches the query (BM25)."""
+        state = self._current()
+        tokens = tokenize([query])[0]
+        if state.section_model is None or not tokens:
+            return []
+        scores = state.section_model.get_scores(tokens)
+        index_of = {c.id: i for i, c in enumerate(state.chunks)}
+        scored = [(float(scores[state.section_of[index_of[c.id]]]), c.id) for c in candidates if c.id in index_of]
+        return [cid for score, cid in sorted(scored, key=lambda x: -x[0]) if score > 0]
+
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
         """The k best passages for a query, fused from BM25 and dense rankings."""
         query = query.strip()
@@ -134,9 +167,10 @@ class HybridRetriever:
         dense_rank = {c.id: r for r, (c, _) in enumerate(dense, start=1)}
         dense_sim = {c.id: s for c, s in dense}
         bm25_rank = {c.id: r for r, (c, _) in enumerate(lexical, start=1)}
+        sections = self.section_ranking(query, list(by_id.values())) if self.settings.section_weight else []
         fused = reciprocal_rank_fusion(
-            [[c.id for c, _ in dense], [c.id for c, _ in lexical]],
-            [self.settings.dense_weight, self.settings.bm25_weight],
+            [[c.id for c, _ in dense], [c.id for c, _ in lexical], sections],
+            [self.settings.dense_weight, self.settings.bm25_weight, self.settings.section_weight],
             self.settings.rrf_k,
         )
         return [

@@ -14,6 +14,7 @@ MIN_INLINE_QUOTE_WORDS = 4
 MIN_NARRATIVE_WORDS = 3
 MIN_PULL_QUOTE_CHARS = 20
 MAX_INTRO_WORDS = 12
+TABLE_OF_CONTENTS = {"contents", "table of contents"}
 _QUOTE_CHARS = "“”\"'‘’"
 
 
@@ -33,6 +34,8 @@ def chunk_document(doc: ParsedDocument) -> list[Chunk]:
         return SECTION_SEPARATOR.join(path) if path else default_section
 
     def add(kind: ChunkKind, start: int, end: int) -> None:
+        if stack and stack[-1][1].strip().lower() in TABLE_OF_CONTENTS:
+            return  # page numbers and headings repeated: navigation, not content
         core = _core(text[start:end])
         if len(core) >= MIN_PULL_QUOTE_CHARS and any(core in earlier for earlier in quote_cores):
             return  # a pull-quote repeating words already stored
