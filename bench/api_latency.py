@@ -113,15 +113,24 @@ def main() -> None:
                     pass
                 time.sleep(0.1)
             if args.llm != "extractive":
+                # The first delta is the code-written lead line; the second is the model's first guarded sentence.
                 first = [first_event_ms(client, q, "delta") for q in QUESTIONS[:5]]
+                model = [first_event_ms(client, q, "delta", nth=2) for q in QUESTIONS[5:10]]
+                done = [first_event_ms(client, q, "done") for q in QUESTIONS[10:13]]
                 result = {
                     "engine": args.llm,
                     "model": args.model,
                     "first_delta_ms": [round(x) for x in first],
                     "first_delta_p50_ms": round(statistics.median(first)),
+                    "first_model_sentence_ms": [round(x) if x == x else None for x in model],
+                    "first_model_sentence_p50_ms": round(statistics.median([x for x in model if x == x] or [0])),
+                    "full_answer_ms": [round(x) for x in done],
                 }
                 print(json.dumps(result, indent=2))
-                print(f"{args.llm}/{args.model}: first delta p50 {result['first_delta_p50_ms']} ms (target ≤ 3000)")
+                print(
+                    f"{args.llm}/{args.model}: first delta p50 {result['first_delta_p50_ms']} ms (target ≤ 3000); "
+                    f"first model sentence p50 {result['first_model_sentence_p50_ms']} ms"
+                )
                 return
             for q in QUESTIONS[:10]:
                 client.post("/v1/ask", json={"question": q})
