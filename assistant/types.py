@@ -238,3 +238,13 @@ class Readiness(BaseModel):
     engine: str
     index: str | None = None
     detail: str | None = None
+
+
+class SectionEntry(BaseModel):
+    """One section of a document, in reading order, for a table of contents."""
+
+    source: str
+    title: str
+    section: str
+    first_chunk_id: str
+    chunks: int

@@ -40,7 +40,7 @@ class FakeOpenAI:
                 body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
                 fake.requests.append(body)
                 time.sleep(fake.delay)
-                content = fake.reply(body["messages"])
+                content = fake.reply(body.get("messages", []))
                 try:
                     if body.get("stream"):
                         self._stream(content)

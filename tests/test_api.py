@@ -201,3 +201,13 @@ def test_live_server_ask_and_stream(api_server: str) -> None:
     assert events[0][1]["citations"] == events[-1][1]["citations"]
     assert "".join(d["text"] for n, d in events if n == "delta") == events[-1][1]["answer"]
     assert events[-1][1]["answer"] == answer["answer"]
+
+
+def test_sections_are_a_table_of_contents(client: TestClient) -> None:
+    sections = client.get("/v1/sections").json()
+    names = [s["section"] for s in sections]
+    assert names.index("At the start – lots of energy, less direction") < names.index("The hurdles › Joined at the top")
+    assert "The hurdles › It's a system, not a poker game" in names and "Contents" not in names
+    first = next(s for s in sections if s["section"].endswith("poker game"))
+    view = client.get(f"/v1/sources/{first['first_chunk_id']}").json()
+    assert "Better Care Fund" in view["section_text"]

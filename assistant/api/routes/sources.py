@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from assistant.api.deps import ResourcesDep
 from assistant.errors import SourceNotFound
-from assistant.types import SectionSegment, SourceView
+from assistant.types import SectionEntry, SectionSegment, SourceView
 
 router = APIRouter(prefix="/v1", tags=["sources"])
 CHUNK_ID = re.compile(r"[0-9a-f]{20}(?:-\d{1,4})?")
@@ -46,3 +46,18 @@ def source(
         highlight_start=base + start - chunk.start,
         highlight_end=base + end - chunk.start,
     )
+
+
+@router.get("/sections", response_model=list[SectionEntry])
+def sections(resources: ResourcesDep) -> list[SectionEntry]:
+    """Every section of every indexed document, in reading order: a table of contents."""
+    entries: dict[tuple[str, str], SectionEntry] = {}
+    for chunk in resources.retriever.chunks:
+        key = (chunk.source, chunk.section)
+        if key in entries:
+            entries[key].chunks += 1
+        else:
+            entries[key] = SectionEntry(
+                source=chunk.source, title=chunk.title, section=chunk.section, first_chunk_id=chunk.id, chunks=1
+            )
+    return list(entries.values())
