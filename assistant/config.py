@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EngineName = Literal["extractive", "openai", "llamacpp"]
@@ -78,6 +78,26 @@ class Settings(BaseSettings):
     api_url: str = Field("http://127.0.0.1:8000", description="Where clients (UI, Slack bot, evals) reach the API.")
     api_key: SecretStr | None = Field(None, description="Bearer key the clients send to the API.")
     log_level: str = Field("info", description="Log level of the API's JSON logs.")
+
+    # --- Slack bot (Slack's own variable names are accepted, as Slack's docs use them) ----------------
+    slack_bot_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_BOT_TOKEN", "LVA_SLACK_BOT_TOKEN"),
+        description="Bot token (xoxb-…) the bot posts with.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "LVA_SLACK_SIGNING_SECRET"),
+        description="Verifies that requests come from Slack (HTTP mode).",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SLACK_APP_TOKEN", "LVA_SLACK_APP_TOKEN"),
+        description="App-level token (xapp-…) for `--socket-mode`.",
+    )
+    slack_port: int = Field(3000, ge=1, le=65535, description="Port of the bot's `POST /slack/events` endpoint.")
+    slack_api_url: str | None = Field(None, description="Override of the Slack Web API base URL (tests, proxies).")
+    slack_rate_limit: str = Field("10/minute", description="Questions per Slack user, e.g. `10/minute`.")
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
