@@ -196,15 +196,18 @@ class ExtractiveEngine:
                 a, b = _strip_quote_marks(p.text, a, b)
                 record = f"{p.id}#s{i}" if len(sentences) > 1 else p.id
                 spans.append((p, a, b, record))
-        vectors = self.retriever.index.embeddings_for(sorted({s[3] for s in spans}))
+        # Sentence vectors when the index has them; otherwise each sentence stands on its chunk's vector.
+        wanted = {s[3] for s in spans} | {p.id for p in passages}
+        vectors = self.retriever.index.embeddings_for(sorted(wanted))
         q_vec = np.asarray(self.retriever.embed_query(question), dtype=np.float32)
         q_tokens = content_tokens(question)
         units = []
         for p, a, b, record in spans:
             text = p.text[a:b]
-            if record not in vectors or len(text.split()) < MIN_UNIT_WORDS:
+            vector = vectors.get(record) or vectors.get(p.id)
+            if vector is None or len(text.split()) < MIN_UNIT_WORDS:
                 continue
-            vec = np.asarray(vectors[record], dtype=np.float32)
+            vec = np.asarray(vector, dtype=np.float32)
             lex = len(q_tokens & content_tokens(text)) / len(q_tokens) if q_tokens else 0.0
             units.append(Unit(p, p.start + a, p.start + b, text, vec, float(vec @ q_vec), lex))
         return sorted(units, key=lambda u: -u.score)

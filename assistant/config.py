@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     )
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
     embed_progress: bool = Field(True, description="Show a progress bar while embedding.")
+    sentence_vectors: bool = Field(
+        True, description="Also embed each sentence of multi-sentence chunks (better recall, ~2x ingest cost)."
+    )
     k: int = Field(5, ge=1, le=50, description="Passages returned by search.")
     candidates: int = Field(40, ge=1, description="Candidates taken from each of BM25 and dense before fusion.")
     rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant.")

@@ -99,7 +99,7 @@ class VectorRecord:
     unit: str
 
 
-def vector_records(chunk: Chunk) -> list[VectorRecord]:
+def vector_records(chunk: Chunk, sentences: bool = True) -> list[VectorRecord]:
     """The records embedded for a chunk. Sentence vectors let a long paragraph match a question about one
     of its sentences; a chunk scores the best of its vectors (see `ChunkIndex.dense_query`)."""
     records = [VectorRecord(chunk.id, chunk, chunk.text, "chunk")]

@@ -57,16 +57,16 @@ def ingest(
     except Timeout:
         raise IngestBusy(f"another ingest is running (lock {lock.lock_file}); wait for it and retry") from None
     try:
-        return _ingest_locked(chunks, index, embedder, rebuild, settings.embed_progress)
+        return _ingest_locked(chunks, index, embedder, rebuild, settings.embed_progress, settings.sentence_vectors)
     finally:
         lock.release()
 
 
 def _ingest_locked(
-    chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool, progress: bool
+    chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool, progress: bool, sentences: bool
 ) -> IngestReport:
     index.collect_garbage()  # generations left behind by a killed ingest
-    records = [record for chunk in chunks for record in vector_records(chunk)]
+    records = [record for chunk in chunks for record in vector_records(chunk, sentences)]
     published = set() if rebuild else index.active_record_ids()
     wanted = {r.id for r in records}
     files = len({c.source for c in chunks})
