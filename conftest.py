@@ -92,25 +92,47 @@ def report_resources(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLME
     return Resources(settings, embedder, index, retriever, build_engine(settings, retriever))
 
 
+class ChromaServer:
+    """A real `chroma run` process on a fixed port and path, which a test may kill and start again."""
+
+    def __init__(self, path: Path, port: int | None = None) -> None:
+        self.path = path
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> ChromaServer:
+        chroma = shutil.which("chroma", path=str(VENV_BIN)) or shutil.which("chroma")
+        assert chroma, "the chroma CLI is not installed"
+        self.path.mkdir(parents=True, exist_ok=True)
+        log = open(self.path / "server.log", "ab")  # noqa: SIM115 - closed with the process
+        command = [chroma, "run", "--path", str(self.path / "db"), "--port", str(self.port)]
+        self.proc = subprocess.Popen(command, stdout=log, stderr=log)
+        wait_for_port(self.port, 60, self.proc)
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real `chroma run` server on a free port; yields its URL and stops it afterwards."""
-    chroma = shutil.which("chroma", path=str(VENV_BIN)) or shutil.which("chroma")
-    assert chroma, "the chroma CLI is not installed"
-    port = free_port()
-    path = tmp_path_factory.mktemp("chroma-server")
-    log = open(path / "server.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen([chroma, "run", "--path", str(path / "db"), "--port", str(port)], stdout=log, stderr=log)
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
     try:
-        wait_for_port(port, 60, proc)
-        yield f"http://127.0.0.1:{port}"
+        yield server.url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+        server.stop()
 
 
 class LiveServer:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from assistant.config import Settings
-from assistant.errors import IndexNotReady, IndexUnavailable
+from assistant.errors import AssistantError, IndexNotReady, IndexUnavailable
 from assistant.textnorm import split_sentences
 from assistant.types import SECTION_SEPARATOR, Chunk, SearchFilters
 
@@ -139,6 +140,25 @@ def matches_filters(chunk: Chunk, filters: SearchFilters | None) -> bool:
     return not (filters.section and filters.section not in (chunk.section, chunk.section.split(SECTION_SEPARATOR)[0]))
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def store_call(func: F) -> F:
+    """Turn any failure of the store (a killed server, a timeout, a corrupt file) into `IndexUnavailable`,
+    so callers answer 503 rather than crash; our own errors pass through."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AssistantError:
+            raise
+        except Exception as exc:
+            raise IndexUnavailable(f"index store unavailable ({exc.__class__.__name__})") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
 class ChunkIndex:
     """Chunk collections in Chroma; a pointer collection's metadata names the one being served."""
 
@@ -158,10 +178,12 @@ class ChunkIndex:
             raise IndexUnavailable(f"index store unavailable ({exc.__class__.__name__}: {exc})") from None
         return dict(pointer.metadata or {})
 
+    @store_call
     def active_name(self) -> str | None:
         """Name of the published collection, or None before the first ingest."""
         return self._pointer().get("active") or None
 
+    @store_call
     def active(self) -> Collection:
         """The published collection; raises `IndexNotReady` before the first ingest."""
         name = self.active_name()
@@ -172,10 +194,12 @@ class ChunkIndex:
         except Exception as exc:
             raise IndexUnavailable(f"published collection {name} cannot be opened: {exc}") from None
 
+    @store_call
     def count(self) -> int:
         """Chunks in the published collection (0 before the first ingest)."""
         return self.active().count() if self.active_name() else 0
 
+    @store_call
     def all_chunks(self, collection: Collection | None = None) -> list[Chunk]:
         """Every chunk of a collection (default: the published one), in document order."""
         collection = collection or self.active()
@@ -200,6 +224,7 @@ class ChunkIndex:
             got["ids"][0], (got["documents"] or [""])[0] or "", dict((got["metadatas"] or [{}])[0] or {})
         )
 
+    @store_call
     def section_chunks(self, source: str, section: str) -> list[Chunk]:
         """All chunks of one section of one document, in order."""
         got = self.active().get(
@@ -212,6 +237,7 @@ class ChunkIndex:
         ]
         return sorted(chunks, key=lambda c: c.order)
 
+    @store_call
     def dense_query(
         self, embedding: Sequence[float], n: int, filters: SearchFilters | None = None
     ) -> list[tuple[Chunk, float]]:
@@ -235,6 +261,7 @@ class ChunkIndex:
         chunks = self.get_chunks([cid for cid, _ in ranked])
         return [(chunks[cid], sim) for cid, sim in ranked if cid in chunks]
 
+    @store_call
     def get_chunks(self, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks of the published collection by id."""
         if not chunk_ids:
@@ -256,6 +283,7 @@ class ChunkIndex:
             embedding_function=None,  # type: ignore[arg-type]
         )
 
+    @store_call
     def embeddings_for(self, ids: Iterable[str]) -> dict[str, list[float]]:
         """Stored vectors of the published collection, for carrying unchanged chunks into a new generation."""
         wanted = list(ids)
@@ -272,6 +300,7 @@ class ChunkIndex:
                 found[cid] = [float(x) for x in vec]
         return found
 
+    @store_call
     def active_record_ids(self) -> set[str]:
         """Ids of every vector record in the published collection."""
         if not self.active_name():

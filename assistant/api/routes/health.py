@@ -24,8 +24,8 @@ def readyz(resources: ResourcesDep) -> JSONResponse:
     """Whether an index is loaded and answering; 503 until then."""
     engine = resources.engine.name
     try:
-        chunks = len(resources.retriever.chunks)
-        index = resources.index.active_name()
+        index = resources.index.active_name()  # asks the store now, so a dead Chroma server shows at once
+        chunks = len(resources.retriever.chunks) if index else 0
         ready, detail = chunks > 0, None if chunks else "no index yet: run `lva ingest`"
     except AssistantError as exc:
         chunks, index, ready, detail = 0, None, False, str(exc)
