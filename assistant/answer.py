@@ -106,6 +106,12 @@ class Plan:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+def looks_like_instruction(text: str) -> bool:
+    """Whether a passage sentence (or model output) reads as an instruction to the assistant. Such text stays
+    searchable as data but is never shown to an LLM as evidence nor used as an answer point."""
+    return any(pattern.search(text) for pattern in _INJECTIONS)
+
+
 def strip_injection(question: str) -> str:
     """Cut instruction-like phrases out of a question; what remains is what gets searched."""
     for pattern in _INJECTIONS:
@@ -205,7 +211,7 @@ class ExtractiveEngine:
         for p, a, b, record in spans:
             text = p.text[a:b]
             vector = vectors.get(record) or vectors.get(p.id)
-            if vector is None or len(text.split()) < MIN_UNIT_WORDS:
+            if vector is None or len(text.split()) < MIN_UNIT_WORDS or looks_like_instruction(text):
                 continue
             vec = np.asarray(vector, dtype=np.float32)
             lex = len(q_tokens & content_tokens(text)) / len(q_tokens) if q_tokens else 0.0

@@ -134,19 +134,34 @@ def serve_command(
     workers: Annotated[int | None, typer.Option(min=1, help="Worker processes (default LVA_WORKERS).")] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs)."""
+    import os
+    import shutil
+
     import uvicorn
 
     from assistant.index import ensure_writable_dir
 
     settings = get_settings()
-    ensure_writable_dir(settings.resolved_data_dir())  # fail here, clearly, rather than in every worker
+    data_dir = settings.resolved_data_dir()
+    ensure_writable_dir(data_dir)  # fail here, clearly, rather than in every worker
+    worker_count = workers or settings.workers
+    if worker_count > 1:
+        # Each worker counts on its own; prometheus_client sums them through files in a shared folder.
+        metrics_dir = data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from assistant.api.observability import log_config
+
     uvicorn.run(
         "assistant.api.main:create_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
-        workers=workers or settings.workers,
+        workers=worker_count,
         log_level=settings.log_level,
+        log_config=log_config(settings.log_level),
+        access_log=False,  # the app writes its own access line, with the request id and duration
         timeout_graceful_shutdown=10,
     )
 

@@ -23,14 +23,23 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from assistant import prompts
-from assistant.answer import ExtractiveEngine, Plan, _join, _meta, _timings, sources_of
+from assistant.answer import ExtractiveEngine, Plan, _join, _meta, _timings, looks_like_instruction, sources_of
 from assistant.config import Settings
 from assistant.errors import LLMUnavailable
-from assistant.grounding import MARKER, is_supported, locate, quoted_spans, support_recall, verify_answer
+from assistant.grounding import (
+    MARKER,
+    content_tokens,
+    is_supported,
+    locate,
+    quoted_spans,
+    support_recall,
+    verify_answer,
+)
 from assistant.textnorm import split_sentences
 from assistant.types import Answer, AskRequest, Citation, Passage
 
 log = logging.getLogger(__name__)
+MIN_CLAIM_WORDS = 3
 _SENTENCE_END = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*(?=\s|$)")
 _PROMPT_WORDS = prompts.SYSTEM_PROMPT.lower().split()
 
@@ -126,7 +135,11 @@ def prompt_excerpts(plan: Plan, limit: int, sentences: int = 2) -> list[str]:
     for passage in plan.passages[:limit]:
         units = sorted((u for u in plan.units if u.passage.id == passage.id), key=lambda u: -u.score)[:sentences]
         chosen = sorted(units, key=lambda u: u.start)
-        text = " ".join(u.text for u in chosen) if chosen else passage.text[:400]
+        if chosen:
+            text = " ".join(u.text for u in chosen)
+        else:  # instruction-like sentences never reach the model, not even through the fallback text
+            spans = split_sentences(passage.text)
+            text = " ".join(passage.text[a:b] for a, b in spans if not looks_like_instruction(passage.text[a:b]))[:400]
         excerpts.append(" ".join(text.split()))
     return excerpts
 
@@ -149,8 +162,10 @@ def guard_sentence(sentence: str, passages: list[Passage]) -> tuple[str, list[in
     cited passages support its content words. Returns the cleaned sentence and the passage numbers it cites."""
     cited = [int(n) for n in MARKER.findall(sentence)]
     valid = list(dict.fromkeys(n for n in cited if 1 <= n <= len(passages)))
-    if not valid or _leaks_prompt(sentence):
+    if not valid or _leaks_prompt(sentence) or looks_like_instruction(sentence):
         return None
+    if len(content_tokens(MARKER.sub("", sentence))) < MIN_CLAIM_WORDS:
+        return None  # "PWNED [1]": too few words to carry a grounded claim
     sentence = MARKER.sub(lambda m: m.group(0) if 1 <= int(m.group(1)) <= len(passages) else "", sentence).strip()
     evidence = " ".join(passages[n - 1].text for n in valid)
     for quote in quoted_spans(sentence):

@@ -50,4 +50,5 @@ INJECTION_PATTERNS = (
     r"\byou are now\b[^.?!]{0,60}",
     r"\b(?:developer|jailbreak|dan)\s+mode\b",
     r"\bsystem prompt\b",
+    r"\b(?:reply|respond|answer|output)\s+only\s+with\b[^.?!]{0,40}",
 )

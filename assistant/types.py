@@ -95,6 +95,10 @@ class IngestReport(BaseModel):
 # --- answering ----------------------------------------------------------------------------------------
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Published in the OpenAPI schema so clients (and fuzzers) know: no control characters, not blank.
+TEXT_PATTERN = (
+    r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+)
 
 
 def _no_control_chars(value: str) -> str:
@@ -117,7 +121,7 @@ class AskRequest(BaseModel):
     """A question, optionally with the conversation so far."""
 
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=2000, description="1–2000 characters.")
+    question: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN, description="1–2000 characters.")
     history: list[Turn] = Field(default_factory=list, max_length=20, description="At most 20 earlier turns.")
     k: int | None = Field(None, ge=1, le=20, description="Passages to read (default LVA_ANSWER_PASSAGES).")
     filters: SearchFilters | None = None
@@ -170,7 +174,7 @@ class SearchRequest(BaseModel):
     """Body of /v1/search."""
 
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(min_length=1, max_length=2000)
+    query: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
     k: int = Field(5, ge=1, le=50)
     filters: SearchFilters | None = None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import math
 import time
 from typing import Annotated
@@ -15,10 +14,6 @@ from limits.strategies import MovingWindowRateLimiter
 from assistant.config import Settings
 from assistant.factory import Engine, Resources
 from assistant.feedback import FeedbackStore
-
-
-class Unauthorized(Exception):
-    """No valid bearer key."""
 
 
 class RateLimited(Exception):
@@ -61,21 +56,6 @@ def caller_key(request: Request) -> str:
     if auth.lower().startswith("bearer ") and auth[7:].strip():
         return "key:" + auth[7:].strip()
     return "ip:" + (request.client.host if request.client else "unknown")
-
-
-def require_api_key(request: Request) -> None:
-    """With LVA_API_KEYS set, /v1/* needs `Authorization: Bearer <key>`, compared in constant time."""
-    keys = request.app.state.settings.api_keys
-    if not keys:
-        return
-    auth = request.headers.get("authorization", "")
-    token = auth[7:].strip() if auth.lower().startswith("bearer ") else ""
-    matched = False
-    for key in keys:
-        # every key is compared, so timing does not reveal which (or whether any) matched early
-        matched |= hmac.compare_digest(token.encode(), key.get_secret_value().encode())
-    if not token or not matched:
-        raise Unauthorized()
 
 
 class RateLimit:

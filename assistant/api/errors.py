@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from assistant.api.deps import RateLimited, Unauthorized
+from assistant.api.deps import RateLimited
 from assistant.errors import (
     AssistantError,
     IndexNotReady,
@@ -19,6 +19,7 @@ from assistant.errors import (
     LLMUnavailable,
     SourceNotFound,
 )
+from assistant.types import ErrorBody
 
 log = logging.getLogger("lva.api")
 STATUS_BY_ERROR: dict[type[AssistantError], int] = {
@@ -27,6 +28,17 @@ STATUS_BY_ERROR: dict[type[AssistantError], int] = {
     IndexNotReady: 503,
     IndexUnavailable: 503,
     LLMUnavailable: 503,
+}
+ERROR_RESPONSES: dict[int | str, dict] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in {
+        401: "Missing or wrong API key (when LVA_API_KEYS is set)",
+        404: "No such source",
+        413: "Request body too large",
+        422: "Invalid request",
+        429: "Rate limit exceeded; see Retry-After",
+        503: "Index unavailable or not ready; see Retry-After",
+    }.items()
 }
 _HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
 
@@ -49,12 +61,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error_response(exc.status_code, _HTTP_NAMES.get(exc.status_code, "http_error"), exc.detail)
-
-    @app.exception_handler(Unauthorized)
-    async def _unauthorized(_: Request, __: Unauthorized) -> JSONResponse:
-        return error_response(
-            401, "unauthorized", "send Authorization: Bearer <key>", headers={"WWW-Authenticate": "Bearer"}
-        )
 
     @app.exception_handler(RateLimited)
     async def _limited(_: Request, exc: RateLimited) -> JSONResponse:

@@ -10,9 +10,10 @@ from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import RateLimit, enforce_rate_limit, require_api_key
-from assistant.api.errors import install_error_handlers
-from assistant.api.middleware import GuardBodyMiddleware, RequestIdMiddleware
+from assistant.api.deps import RateLimit, enforce_rate_limit
+from assistant.api.errors import ERROR_RESPONSES, install_error_handlers
+from assistant.api.middleware import ApiKeyMiddleware, GuardBodyMiddleware, RequestIdMiddleware
+from assistant.api.observability import ObservabilityMiddleware, metrics_response
 from assistant.api.routes import ask, feedback, health, search, sources
 from assistant.config import Settings, get_settings
 from assistant.errors import AssistantError
@@ -53,9 +54,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     app.state.rate_limit = RateLimit(settings.rate_limit)
     install_error_handlers(app)
     app.include_router(health.router)
-    guarded = [Depends(require_api_key), Depends(enforce_rate_limit)]
+    app.add_route("/metrics", metrics_response, include_in_schema=False)
     for router in (ask.router, search.router, sources.router, feedback.router):
-        app.include_router(router, dependencies=guarded)
+        app.include_router(router, dependencies=[Depends(enforce_rate_limit)], responses=ERROR_RESPONSES)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -63,6 +64,10 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    # Added innermost first: request id → observability → API key → body guard → routes.
     app.add_middleware(GuardBodyMiddleware, max_bytes=settings.max_body_bytes)
+    keys = [key.get_secret_value().encode() for key in settings.api_keys]
+    app.add_middleware(ApiKeyMiddleware, keys=keys)
+    app.add_middleware(ObservabilityMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.api.observability import request_id_var
 
 MAX_JSON_DEPTH = 32
 
@@ -87,13 +90,17 @@ class RequestIdMiddleware:
         given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
         request_id = given if given.replace("-", "").isalnum() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
 
 
 async def _reject(send: Send, status: int, error: str, detail: str) -> None:
@@ -101,3 +108,35 @@ async def _reject(send: Send, status: int, error: str, detail: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+class ApiKeyMiddleware:
+    """With keys configured, every path but the health checks needs `Authorization: Bearer <key>`
+    (docs, the OpenAPI schema and /metrics included). Keys are compared in constant time and never logged."""
+
+    OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+
+    def __init__(self, app: ASGIApp, keys: list[bytes]) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.keys or scope["path"] in self.OPEN_PATHS or scope["method"] == "OPTIONS":
+            await self.app(scope, receive, send)
+            return
+        auth = dict(scope.get("headers") or []).get(b"authorization", b"")
+        token = auth[7:].strip() if auth[:7].lower() == b"bearer " else b""
+        matched = False
+        for key in self.keys:  # every key is compared, so timing reveals nothing
+            matched |= hmac.compare_digest(token, key)
+        if token and matched:
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"error": "unauthorized", "detail": "send Authorization: Bearer <key>"}).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b"Bearer"),
+        ]
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
