@@ -60,6 +60,7 @@ class Chunk(BaseModel):
 class SearchFilters(BaseModel):
     """Optional restrictions on what retrieval may return."""
 
+    model_config = ConfigDict(extra="forbid", strict=True)
     kind: ChunkKind | None = None
     section: str | None = Field(None, description="Keep chunks whose section path starts with this.")
 
@@ -112,7 +113,7 @@ def _no_control_chars(value: str) -> str:
 class Turn(BaseModel):
     """One earlier message of the conversation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
     role: Literal["user", "assistant"]
     content: str = Field(max_length=20_000)
 
@@ -120,7 +121,7 @@ class Turn(BaseModel):
 class AskRequest(BaseModel):
     """A question, optionally with the conversation so far."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
     question: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN, description="1–2000 characters.")
     history: list[Turn] = Field(default_factory=list, max_length=20, description="At most 20 earlier turns.")
     k: int | None = Field(None, ge=1, le=20, description="Passages to read (default LVA_ANSWER_PASSAGES).")
@@ -173,7 +174,7 @@ class Answer(BaseModel):
 class SearchRequest(BaseModel):
     """Body of /v1/search."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
     query: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
     k: int = Field(5, ge=1, le=50)
     filters: SearchFilters | None = None
@@ -213,7 +214,7 @@ class SourceView(BaseModel):
 class FeedbackRequest(BaseModel):
     """A rating of one answer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
     question: str = Field(min_length=1, max_length=2000)
     answer: str = Field(min_length=1, max_length=20_000)
     rating: Literal["up", "down"]

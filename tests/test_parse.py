@@ -6,6 +6,8 @@ from pathlib import Path
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
@@ -104,3 +106,24 @@ def test_unusable_files_raise_a_clear_error(tmp_path: Path, name: str, content: 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="no such file"):
         parse_file(tmp_path / "nope.md", tmp_path)
+
+
+_NASTY = st.sampled_from(
+    ["\x00", "\r", "\r\n", "\n", "\u2028", "\ufeff", "“", "”", "> ", "# ", "- ", "---\n", "\t", " "]
+)
+_TEXTS = st.lists(
+    st.one_of(st.text(max_size=40), _NASTY, st.text(alphabet="ab ", min_size=3000, max_size=5000)), max_size=30
+).map("".join)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=_TEXTS, suffix=st.sampled_from([".md", ".txt"]), encoding=st.sampled_from(["utf-8", "utf-16", "latin-1"]))
+def test_fuzzed_files_never_crash_and_offsets_round_trip(tmp_path: Path, text: str, suffix: str, encoding: str) -> None:
+    path = tmp_path / f"fuzz{suffix}"
+    path.write_bytes(text.encode(encoding, errors="replace"))
+    try:
+        doc = parse_file(path, tmp_path)
+    except IngestError:
+        return  # a clear refusal (binary, undecodable, empty) is the right outcome
+    for chunk in chunk_document(doc):
+        assert doc.text[chunk.start : chunk.end] == chunk.text and chunk.text.strip()

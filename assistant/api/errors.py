@@ -32,6 +32,7 @@ STATUS_BY_ERROR: dict[type[AssistantError], int] = {
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
+        400: "Body is not valid UTF-8 JSON",
         401: "Missing or wrong API key (when LVA_API_KEYS is set)",
         404: "No such source",
         413: "Request body too large",
@@ -60,7 +61,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error_response(exc.status_code, _HTTP_NAMES.get(exc.status_code, "http_error"), exc.detail)
+        detail = exc.detail
+        if exc.status_code == 400 and "parsing the body" in str(detail):
+            detail = "the request body is not valid UTF-8 JSON"
+        return error_response(exc.status_code, _HTTP_NAMES.get(exc.status_code, "http_error"), detail)
 
     @app.exception_handler(RateLimited)
     async def _limited(_: Request, exc: RateLimited) -> JSONResponse:
