@@ -145,6 +145,7 @@ def serve_command(
     data_dir = settings.resolved_data_dir()
     ensure_writable_dir(data_dir)  # fail here, clearly, rather than in every worker
     worker_count = workers or settings.workers
+    os.environ["LVA_WORKERS"] = str(worker_count)  # each worker sizes its thread pool to its share of the cores
     if worker_count > 1:
         # Each worker counts on its own; prometheus_client sums them through files in a shared folder.
         metrics_dir = data_dir / "prometheus"

@@ -42,7 +42,7 @@ def build_embedder(settings: Settings) -> MiniLMEmbeddings:
 
 def build_index(settings: Settings) -> ChunkIndex:
     """The chunk index on the configured Chroma (embedded or server)."""
-    return ChunkIndex(connect_chroma(settings), settings.collection_prefix)
+    return ChunkIndex(connect_chroma(settings), settings.collection_prefix, settings.index_refresh_s)
 
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> Engine:

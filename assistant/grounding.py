@@ -10,6 +10,7 @@ best: no word the sentence negates appears there only un-negated, and vice versa
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,9 +31,14 @@ _NUMBER_WORDS = frozenset(
 )
 
 
-def content_tokens(text: str) -> set[str]:
-    """Stemmed content words, the same analysis as BM25."""
-    return set(tokenize([text])[0])
+def content_tokens(text: str) -> frozenset[str]:
+    """Stemmed content words, the same analysis as BM25 (cached: the same sentences recur across questions)."""
+    return _content_tokens(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _content_tokens(text: str) -> frozenset[str]:
+    return frozenset(tokenize([text])[0])
 
 
 def critical_tokens(sentence: str) -> set[str]:

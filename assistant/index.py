@@ -162,10 +162,14 @@ def store_call(func: F) -> F:
 class ChunkIndex:
     """Chunk collections in Chroma; a pointer collection's metadata names the one being served."""
 
-    def __init__(self, client: ClientAPI, prefix: str = "lva") -> None:
+    def __init__(self, client: ClientAPI, prefix: str = "lva", refresh_s: float = 0.0) -> None:
         self.client = client
         self.prefix = prefix
         self.pointer_name = f"{prefix}-pointer"
+        # Readers reuse the published collection's handle for up to refresh_s seconds: looking the pointer up
+        # on every call costs several milliseconds per request. Old generations outlive that window.
+        self.refresh_s = refresh_s
+        self._handle: tuple[Collection, int, float] | None = None
 
     def _collection(self, name: str) -> Collection:
         # embedding_function=None: Chroma must never fall back to its downloading default.
@@ -186,13 +190,22 @@ class ChunkIndex:
     @store_call
     def active(self) -> Collection:
         """The published collection; raises `IndexNotReady` before the first ingest."""
+        return self._active_handle()[0]
+
+    def _active_handle(self) -> tuple[Collection, int, float]:
+        now = time.monotonic()
+        handle = self._handle
+        if handle is not None and now - handle[2] < self.refresh_s:
+            return handle
         name = self.active_name()
         if not name:
             raise IndexNotReady("no index yet: run `lva ingest`")
         try:
-            return self._collection(name)
+            collection = self._collection(name)
         except Exception as exc:
             raise IndexUnavailable(f"published collection {name} cannot be opened: {exc}") from None
+        self._handle = (collection, collection.count(), now)
+        return self._handle
 
     @store_call
     def count(self) -> int:
@@ -242,14 +255,13 @@ class ChunkIndex:
         self, embedding: Sequence[float], n: int, filters: SearchFilters | None = None
     ) -> list[tuple[Chunk, float]]:
         """The n chunks most similar to the query, scoring each chunk by its best vector; best first."""
-        collection = self.active()
-        total = collection.count()
+        collection, total, _ = self._active_handle()
         if total <= 0 or n <= 0:
             return []
-        # Several vectors may belong to one chunk, so ask for more than n and keep each chunk's best.
+        # Several vectors may belong to one chunk, so ask for 2n and keep each chunk's best.
         res = collection.query(
             query_embeddings=[list(embedding)],
-            n_results=min(total, n * 4),
+            n_results=min(total, n * 2),
             where=where_clause(filters),
             include=["metadatas", "distances"],
         )

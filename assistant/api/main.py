@@ -25,6 +25,12 @@ log = logging.getLogger("lva.api")
 
 def _warm_up(resources: Resources) -> None:
     """Load the model and the BM25 index now, so the first request is as fast as the rest."""
+    import os
+
+    import torch
+
+    # Several workers on few cores: one BLAS pool each, sized to its share, instead of all fighting for all.
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, resources.settings.workers)))
     resources.embedder.embed_query("warm up")
     try:
         _ = resources.retriever.chunks
