@@ -7,6 +7,7 @@ exact source spans, and builds every citation. Any failure, timeout or empty res
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import threading
@@ -52,6 +53,7 @@ class LlamaCppChat(BaseChatModel):
     n_ctx: int = 4096
     max_tokens: int = 320
     temperature: float = 0.0
+    lock_timeout_s: float = 30.0
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
@@ -82,7 +84,7 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        with self._lock:  # llama.cpp contexts are not thread-safe
+        with self._exclusive():
             out = self._client().create_chat_completion(**self._request(messages, stop))
         content = out["choices"][0]["message"].get("content") or ""
         return ChatResult(generations=[ChatGeneration(message=AIMessage(content=content))])
@@ -94,11 +96,25 @@ class LlamaCppChat(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        with self._lock:
-            for part in self._client().create_chat_completion(**self._request(messages, stop), stream=True):
-                delta = part["choices"][0].get("delta", {}).get("content")
-                if delta:
-                    yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+        with self._exclusive():
+            parts = self._client().create_chat_completion(**self._request(messages, stop), stream=True)
+            try:
+                for part in parts:
+                    delta = part["choices"][0].get("delta", {}).get("content")
+                    if delta:
+                        yield ChatGenerationChunk(message=AIMessageChunk(content=delta))
+            finally:
+                parts.close()  # a reader that went away must not leave llama.cpp mid-generation
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One generation at a time (llama.cpp contexts are not thread-safe); never wait forever for the turn."""
+        if not self._lock.acquire(timeout=self.lock_timeout_s):
+            raise LLMUnavailable("the local model is busy")
+        try:
+            yield
+        finally:
+            self._lock.release()
 
 
 def build_chat_model(settings: Settings) -> BaseChatModel:
@@ -125,7 +141,12 @@ def build_chat_model(settings: Settings) -> BaseChatModel:
             import llama_cpp  # noqa: F401
         except ImportError:
             raise LLMUnavailable("llama-cpp-python is not installed; pip install '.[local-llm]'") from None
-        return LlamaCppChat(model_path=str(path), n_threads=settings.llm_threads, max_tokens=settings.llm_max_tokens)
+        return LlamaCppChat(
+            model_path=str(path),
+            n_threads=settings.llm_threads,
+            max_tokens=settings.llm_max_tokens,
+            lock_timeout_s=settings.llm_timeout_s,
+        )
     raise LLMUnavailable(f"LVA_LLM={settings.llm} is not an LLM engine")
 
 
@@ -321,8 +342,9 @@ class LLMEngine:
         lead = self._lead(plan)
         if lead:  # grounded text the reader can start on while the model reads its passages
             yield "delta", {"text": lead + "\n\n"}
+        model_stream = self.chat_model.stream(self._messages(plan))
         try:
-            for chunk in self.chat_model.stream(self._messages(plan)):
+            for chunk in model_stream:
                 buffer += str(chunk.content)
                 *complete, buffer = _split_complete(buffer)
                 for raw in complete:
@@ -342,6 +364,8 @@ class LLMEngine:
                 yield "delta", {"text": ("" if len(kept) == 1 else " ") + sentence}
         except Exception as exc:
             log.warning("llm stream fallback: %s", exc)
+        finally:
+            model_stream.close()  # also when our own reader stops early: release the model at once
         body = "\n\n".join(x for x in (lead, " ".join(kept)) if x)
         clean, used = verify_answer(body, list(citations.values()), sources_of(plan.passages))
         if kept and used:

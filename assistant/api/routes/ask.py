@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -42,8 +43,9 @@ async def ask_stream(request: AskRequest, engine: EngineDep) -> EventSourceRespo
     """Events: `meta` (citations, standalone question) first, `delta`s of answer text, then `done` or `error`."""
 
     async def events() -> AsyncIterator[dict[str, str]]:
+        stream = engine.stream(request)
         try:
-            async for name, data in iterate_in_threadpool(engine.stream(request)):
+            async for name, data in iterate_in_threadpool(stream):
                 if name == "done":
                     record(data, engine.name)
                 yield {"event": name, "data": json.dumps(data, ensure_ascii=False)}
@@ -51,5 +53,9 @@ async def ask_stream(request: AskRequest, engine: EngineDep) -> EventSourceRespo
             status = next((s for t, s in STATUS_BY_ERROR.items() if isinstance(exc, t)), 400)
             body = {"error": exc.code, "detail": str(exc), "status": status}
             yield {"event": "error", "data": json.dumps(body)}
+        finally:
+            # A client that disconnects mid-answer must not leave the engine (or a local model) busy.
+            with contextlib.suppress(ValueError):
+                stream.close()
 
     return EventSourceResponse(events(), ping=15)
