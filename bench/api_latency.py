@@ -23,6 +23,10 @@ from pathlib import Path
 import httpx
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.load import percentile  # noqa: E402
+from bench.load import run as run_load  # noqa: E402
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 QUESTIONS = [q["q"] for q in yaml.safe_load((REPO / "evals" / "retrieval_questions.yaml").read_text())]
@@ -32,11 +36,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
 
 
 def first_event_ms(client: httpx.Client, question: str, wanted: str, nth: int = 1) -> float:
@@ -50,38 +49,6 @@ def first_event_ms(client: httpx.Client, question: str, wanted: str, nth: int = 
                 if seen == nth:
                     return (time.perf_counter() - started) * 1000
     return float("nan")
-
-
-async def concurrent_load(url: str, clients: int, seconds: float) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-
-    async def worker(i: int) -> None:
-        nonlocal errors
-        async with httpx.AsyncClient(base_url=url, timeout=30) as client:
-            n = i
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                try:
-                    response = await client.post("/v1/ask", json={"question": QUESTIONS[n % len(QUESTIONS)]})
-                    if response.status_code != 200:
-                        errors += 1
-                except httpx.HTTPError:
-                    errors += 1
-                latencies.append((time.perf_counter() - started) * 1000)
-                n += clients
-
-    started = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(clients)))
-    elapsed = time.perf_counter() - started
-    return {
-        "requests": len(latencies),
-        "errors": errors,
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50), 1),
-        "p95_ms": round(percentile(latencies, 95), 1),
-    }
 
 
 def main() -> None:
@@ -140,7 +107,7 @@ def main() -> None:
                 assert client.post("/v1/ask", json={"question": q}).status_code == 200
                 single.append((time.perf_counter() - started) * 1000)
             meta = [first_event_ms(client, q, "meta") for q in QUESTIONS[:30]]
-        load = asyncio.run(concurrent_load(url, args.concurrency, args.seconds))
+        load = asyncio.run(run_load(url, args.concurrency, args.seconds))
     finally:
         server.terminate()
         server.wait(15)
