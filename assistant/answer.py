@@ -68,7 +68,11 @@ ANSWER_TYPES = [
         "contact details",
     ),
 ]
-_LIST_Q = re.compile(r"\b(list|name all|name the|names of|enumerate)\b", re.I)
+_LIST_Q = re.compile(
+    r"^\s*(?:please\s+)?(?:list|name|enumerate)\b|\b(?:list|names) of\b|\blist (?:the|all)\b"
+    r"|\bgive me (?:a list|the names)\b|\bwhich \d+ \w+ (?:are|were) (?:listed|named)\b",
+    re.I,
+)
 _INJECTIONS = [re.compile(p, re.I) for p in prompts.INJECTION_PATTERNS]
 
 
@@ -229,7 +233,7 @@ class ExtractiveEngine:
         best = max(u.evidence for u in units)
         if best < self.settings.refusal_threshold:
             return False, f"best evidence {best:.2f} is below {self.settings.refusal_threshold:.2f}"
-        top = [u for u in units if u.evidence >= best - POINT_WINDOW][:4]
+        top = [u for u in units if u.evidence >= best - POINT_WINDOW][:6]
         for question_pattern, evidence_pattern, missing in ANSWER_TYPES:
             if question_pattern.search(cleaned) and not any(evidence_pattern.search(u.text) for u in top):
                 return False, f"the question asks for {missing} the evidence does not state"

@@ -258,10 +258,10 @@ class ChunkIndex:
         collection, total, _ = self._active_handle()
         if total <= 0 or n <= 0:
             return []
-        # Several vectors may belong to one chunk, so ask for 2n and keep each chunk's best.
+        # Several vectors may belong to one chunk, so ask for 3n and keep each chunk's best.
         res = collection.query(
             query_embeddings=[list(embedding)],
-            n_results=min(total, n * 2),
+            n_results=min(total, n * 3),
             where=where_clause(filters),
             include=["metadatas", "distances"],
         )

@@ -194,6 +194,7 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["embedded", "server"])
     parser.add_argument("--real-embed-max", type=int, default=10000)
     parser.add_argument("--work", default=None)
+    parser.add_argument("--tag", default="scale", help="name of the results files in bench/results/")
     args = parser.parse_args()
     work = Path(args.work or tempfile.mkdtemp(prefix="lva-scale-"))
     rows = []
@@ -203,8 +204,8 @@ def main() -> None:
             rows.append(row)
             print(json.dumps(row), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "scale.json").write_text(json.dumps(rows, indent=2))
-    chart(rows, RESULTS / "scale.png")
+    (RESULTS / f"{args.tag}.json").write_text(json.dumps(rows, indent=2))
+    chart(rows, RESULTS / f"{args.tag}.png")
     real = [r for r in rows if r["real_embeddings"]]
     biggest = max(rows, key=lambda r: r["chunks"])
     worst_ingest = min(r["ingest_chunks_per_s"] for r in real) if real else float("nan")

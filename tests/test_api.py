@@ -211,3 +211,16 @@ def test_sections_are_a_table_of_contents(client: TestClient) -> None:
     first = next(s for s in sections if s["section"].endswith("poker game"))
     view = client.get(f"/v1/sources/{first['first_chunk_id']}").json()
     assert "Better Care Fund" in view["section_text"]
+
+
+def test_cors_origins_are_configurable(report_resources: Resources, tmp_path: Path) -> None:
+    settings = with_settings(report_resources.settings, cors_origins="https://intranet.example", data_dir=tmp_path)
+    with TestClient(create_app(settings, report_resources)) as c:
+        allowed = c.options(
+            "/v1/ask", headers={"Origin": "https://intranet.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert allowed.headers.get("access-control-allow-origin") == "https://intranet.example"
+        other = c.options(
+            "/v1/ask", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+        )
+        assert "access-control-allow-origin" not in other.headers

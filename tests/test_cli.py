@@ -98,3 +98,28 @@ def test_ingest_unchanged_then_changed(indexed) -> None:  # type: ignore[no-unty
     (root / "docs" / "more.txt").write_text("Joint posts across health and council teams built trust quickly.\n")
     changed = run_lva("ingest", str(root / "docs"), env=env)
     assert changed.returncode == 0 and "embedded 1, reused 1" in changed.stdout, changed.stdout
+
+
+def test_ask_prints_a_grounded_answer_and_batch_mode_keeps_the_shape(indexed) -> None:  # type: ignore[no-untyped-def]
+    env, root = indexed
+    one = run_lva("ask", "Who shared one list to improve discharge planning?", "--json", env=env)
+    assert one.returncode == 0, one.stderr
+    body = json.loads(one.stdout)
+    assert set(body) == {"answer", "answerable", "citations", "closest", "standalone_question", "engine", "timings_ms"}
+    assert body["answerable"] and body["citations"][0]["source"] == "docs/care.md"
+    lines = "\n".join(
+        [
+            "What improved discharge planning?",
+            json.dumps(
+                {"question": "Why did that work?", "history": [{"role": "user", "content": "discharge planning"}]}
+            ),
+            json.dumps({"question": "   "}),
+        ]
+    )
+    batch = run_lva("ask", "--json", "-", env=env, stdin=lines + "\n")
+    assert batch.returncode == 0, batch.stderr
+    rows = [json.loads(x) for x in batch.stdout.splitlines()]
+    assert rows[0]["answerable"] and "discharge" in rows[1]["standalone_question"].lower()
+    assert rows[2]["error"] == "invalid_request"
+    empty = run_lva("ask", "  ", env=env)
+    assert empty.returncode == 2 and empty.stderr.startswith("lva: error:")
