@@ -263,12 +263,11 @@ class ChunkIndex:
             query_embeddings=[list(embedding)],
             n_results=min(total, n * 3),
             where=where_clause(filters),
-            include=["metadatas", "distances"],
+            include=["distances"],  # record ids name their chunk ("<chunk id>#s<n>"); no metadata to hydrate
         )
         best: dict[str, float] = {}
-        for meta, dist in zip((res["metadatas"] or [[]])[0], (res["distances"] or [[]])[0], strict=True):
-            chunk_id = str((meta or {}).get("chunk_id", ""))
-            best.setdefault(chunk_id, 1.0 - float(dist))
+        for record_id, dist in zip(res["ids"][0], (res["distances"] or [[]])[0], strict=True):
+            best.setdefault(record_id.split("#", 1)[0], 1.0 - float(dist))
         ranked = sorted(best.items(), key=lambda item: -item[1])[:n]
         chunks = self.get_chunks([cid for cid, _ in ranked])
         return [(chunks[cid], sim) for cid, sim in ranked if cid in chunks]
