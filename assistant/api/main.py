@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import RateLimit, enforce_rate_limit
 from assistant.api.errors import ERROR_RESPONSES, install_error_handlers
-from assistant.api.middleware import ApiKeyMiddleware, GuardBodyMiddleware, RequestIdMiddleware
+from assistant.api.middleware import ApiKeyMiddleware, GuardBodyMiddleware
 from assistant.api.observability import ObservabilityMiddleware, metrics_response
 from assistant.api.routes import ask, feedback, health, search, sources
 from assistant.config import Settings, get_settings
@@ -70,10 +70,9 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "Content-Type"],
         )
-    # Added innermost first: request id → observability → API key → body guard → routes.
+    # Added innermost first, so a request meets: observability (id, log, metrics) → API key → body guard → routes.
     app.add_middleware(GuardBodyMiddleware, max_bytes=settings.max_body_bytes)
     keys = [key.get_secret_value().encode() for key in settings.api_keys]
     app.add_middleware(ApiKeyMiddleware, keys=keys)
     app.add_middleware(ObservabilityMiddleware)
-    app.add_middleware(RequestIdMiddleware)
     return app

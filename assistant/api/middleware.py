@@ -1,14 +1,11 @@
-"""ASGI middleware: body size and JSON depth limits (before parsing), and request ids."""
+"""ASGI middleware: body size and JSON depth limits (checked before parsing), and API keys."""
 
 from __future__ import annotations
 
 import hmac
 import json
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from assistant.api.observability import request_id_var
 
 MAX_JSON_DEPTH = 32
 
@@ -75,32 +72,6 @@ class GuardBodyMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
-
-
-class RequestIdMiddleware:
-    """Give every request an id (or keep the caller's X-Request-ID) and echo it in the response."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
-        request_id = given if given.replace("-", "").isalnum() else uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = request_id_var.set(request_id)
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            request_id_var.reset(token)
 
 
 async def _reject(send: Send, status: int, error: str, detail: str) -> None:

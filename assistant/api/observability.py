@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import uuid
 from contextvars import ContextVar
 from typing import Any
 
@@ -74,7 +75,8 @@ def log_config(level: str) -> dict[str, Any]:
 
 
 class ObservabilityMiddleware:
-    """Sets the request id for logs, writes one access-log line per request, and counts it for Prometheus."""
+    """Gives every request an id (or keeps the caller's X-Request-ID), echoes it, sets it for the logs, writes one
+    access-log line per request, and counts the request for Prometheus."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -83,7 +85,10 @@ class ObservabilityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = request_id_var.set(scope.get("state", {}).get("request_id", "-"))
+        given = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")[:64]
+        request_id = given if given.replace("-", "").isalnum() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
 
@@ -91,6 +96,7 @@ class ObservabilityMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
             await send(message)
 
         try:
