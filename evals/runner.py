@@ -9,7 +9,6 @@ from typing import Any
 
 import yaml
 
-from assistant.textnorm import normalize_loose
 from assistant.types import Answer, AskRequest, Turn
 from evals.metrics import AnswerScores, answer_quality, is_copy, key_fact_recall, leaks_prompt, score_answer
 from evals.retrieval_metrics import mrr_at_k, ndcg_at_k, recall_at_k, relevance
@@ -207,8 +206,3 @@ def worst_items(results: list[ItemResult], metric: str, limit: int = 5) -> list[
         f"{r.item['id']}: {r.item.get('question') or r.item.get('turns')} → {'; '.join(r.failures())[:300]}"
         for r in ranked
     ]
-
-
-def normalised_answer(result: ItemResult) -> str:
-    """For debugging output."""
-    return normalize_loose(result.answer.answer)
