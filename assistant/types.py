@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from annotated_types import Ge, Le
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 ChunkKind = Literal["narrative", "quote", "list"]
 BlockKind = Literal["heading", "paragraph", "quote", "list"]
@@ -95,19 +95,28 @@ class IngestReport(BaseModel):
 
 # --- answering ----------------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 # Published in the OpenAPI schema so clients (and fuzzers) know: no control characters, not blank.
 TEXT_PATTERN = (
     r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 )
 
 
-def _no_control_chars(value: str) -> str:
-    if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
-    if not value.strip():
-        raise ValueError("must not be blank")
-    return value.strip()
+def _integral(value: object) -> object:
+    """JSON Schema counts 3.0 as an integer, so the API does too; 3.5 and "3" still fail strict validation."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def count(low: int, high: int) -> object:
+    """A whole number in [low, high] that also accepts 3.0; bounds first, so the JSON schema shows them."""
+    return Annotated[int, Ge(low), Le(high), BeforeValidator(_integral)]
+
+
+def _tidy(value: str) -> str:
+    """Trim surrounding whitespace. What may be sent is decided by TEXT_PATTERN alone (no control characters,
+    not blank), so the published schema and the server never disagree."""
+    return value.strip() or value
 
 
 class Turn(BaseModel):
@@ -124,13 +133,13 @@ class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
     question: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN, description="1–2000 characters.")
     history: list[Turn] = Field(default_factory=list, max_length=20, description="At most 20 earlier turns.")
-    k: int | None = Field(None, ge=1, le=20, description="Passages to read (default LVA_ANSWER_PASSAGES).")
+    k: count(1, 20) | None = Field(None, description="Passages to read (default LVA_ANSWER_PASSAGES).")  # type: ignore[valid-type]
     filters: SearchFilters | None = None
 
     @field_validator("question")
     @classmethod
     def _clean_question(cls, value: str) -> str:
-        return _no_control_chars(value)
+        return _tidy(value)
 
 
 class Citation(BaseModel):
@@ -176,13 +185,13 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
     query: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
-    k: int = Field(5, ge=1, le=50)
+    k: count(1, 50) = Field(5)  # type: ignore[valid-type]
     filters: SearchFilters | None = None
 
     @field_validator("query")
     @classmethod
     def _clean_query(cls, value: str) -> str:
-        return _no_control_chars(value)
+        return _tidy(value)
 
 
 class SearchResponse(BaseModel):
