@@ -203,7 +203,7 @@ class ExtractiveEngine:
         for p in passages:
             sentences = split_sentences(p.text)
             for i, (a, b) in enumerate(sentences):
-                a, b = _strip_quote_marks(p.text, a, b)
+                a, b = strip_quote_marks(p.text, a, b)
                 record = f"{p.id}#s{i}" if len(sentences) > 1 else p.id
                 spans.append((p, a, b, record))
         # Sentence vectors when the index has them; otherwise each sentence stands on its chunk's vector.
@@ -344,7 +344,8 @@ def closest_passages(passages: list[Passage], limit: int = 3) -> list[ClosestPas
     ]
 
 
-def _strip_quote_marks(text: str, a: int, b: int) -> tuple[int, int]:
+def strip_quote_marks(text: str, a: int, b: int) -> tuple[int, int]:
+    """Narrow text[a:b] so it excludes the quotation marks around it."""
     while a < b and text[a] in '“"‘':
         a += 1
     while b > a and text[b - 1] in '”"’':

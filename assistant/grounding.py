@@ -157,7 +157,7 @@ def verify_answer(
     by_n = {c.n: c for c in citations if _citation_is_exact(c, sources)}
     kept_lines = []
     for line in answer.split("\n"):
-        kept = [s for s in (_verify_sentence(sentence, by_n, sources) for sentence in _sentences(line)) if s]
+        kept = [s for s in (_verify_sentence(sentence, by_n, sources) for sentence in answer_sentences(line)) if s]
         if kept or not line.strip():
             kept_lines.append(" ".join(kept) if kept else line)
     text = "\n".join(kept_lines).strip()
@@ -174,7 +174,7 @@ def _citation_is_exact(citation: Citation, sources: Mapping[str, SourceSpan]) ->
     return local >= 0 and source.text[local : local + len(citation.quote)] == citation.quote
 
 
-def _sentences(line: str) -> list[str]:
+def answer_sentences(line: str) -> list[str]:
     """Sentences of one answer line, never splitting inside a quotation."""
     out, cursor, depth = [], 0, 0
     for i, ch in enumerate(line):

@@ -24,7 +24,16 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from pydantic import PrivateAttr
 
 from assistant import prompts
-from assistant.answer import ExtractiveEngine, Plan, _join, _meta, _timings, looks_like_instruction, sources_of
+from assistant.answer import (
+    ExtractiveEngine,
+    Plan,
+    _join,
+    _meta,
+    _timings,
+    looks_like_instruction,
+    sources_of,
+    strip_quote_marks,
+)
 from assistant.config import Settings
 from assistant.errors import LLMUnavailable
 from assistant.grounding import (
@@ -208,10 +217,7 @@ def citation_for(n: int, sentence: str, passage: Passage) -> Citation:
     a, b = next((s for s in quoted if s), None) or max(
         spans, key=lambda s: support_recall(passage.text[s[0] : s[1]], sentence)
     )
-    while a < b and passage.text[a] in '“"':
-        a += 1
-    while b > a and passage.text[b - 1] in '”"':
-        b -= 1
+    a, b = strip_quote_marks(passage.text, a, b)
     return Citation(
         n=n,
         chunk_id=passage.id,

@@ -46,7 +46,7 @@ class _Bm25State:
     vocabulary: frozenset[str] = frozenset()
     sections: list[tuple[str, str]] = field(default_factory=list)  # (source, section) per section document
     section_model: bm25s.BM25 | None = None
-    section_of: list[int] = field(default_factory=list)  # chunk index → section document index
+    section_of: dict[str, int] = field(default_factory=dict)  # chunk id → section document index
 
 
 class HybridRetriever:
@@ -113,7 +113,7 @@ class HybridRetriever:
         section_model = bm25s.BM25()
         if keys:
             section_model.index(tokenize([" ".join(texts[key]) for key in keys]), show_progress=False)
-        section_of = [position[(c.source, c.section)] for c in chunks]
+        section_of = {c.id: position[(c.source, c.section)] for c in chunks}
         return _Bm25State(
             generation,
             chunks,
@@ -148,8 +148,7 @@ class HybridRetriever:
         if state.section_model is None or not tokens:
             return []
         scores = state.section_model.get_scores(tokens)
-        index_of = {c.id: i for i, c in enumerate(state.chunks)}
-        scored = [(float(scores[state.section_of[index_of[c.id]]]), c.id) for c in candidates if c.id in index_of]
+        scored = [(float(scores[state.section_of[c.id]]), c.id) for c in candidates if c.id in state.section_of]
         return [cid for score, cid in sorted(scored, key=lambda x: -x[0]) if score > 0]
 
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from annotated_types import Ge, Le
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 ChunkKind = Literal["narrative", "quote", "list"]
 BlockKind = Literal["heading", "paragraph", "quote", "list"]
@@ -119,6 +119,10 @@ def _tidy(value: str) -> str:
     return value.strip() or value
 
 
+# Questions and queries: the pattern is checked on the text as sent, then it is trimmed.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=TEXT_PATTERN), AfterValidator(_tidy)]
+
+
 class Turn(BaseModel):
     """One earlier message of the conversation."""
 
@@ -131,15 +135,10 @@ class AskRequest(BaseModel):
     """A question, optionally with the conversation so far."""
 
     model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
-    question: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN, description="1–2000 characters.")
+    question: Text = Field(description="1–2000 characters.")
     history: list[Turn] = Field(default_factory=list, max_length=20, description="At most 20 earlier turns.")
     k: count(1, 20) | None = Field(None, description="Passages to read (default LVA_ANSWER_PASSAGES).")  # type: ignore[valid-type]
     filters: SearchFilters | None = None
-
-    @field_validator("question")
-    @classmethod
-    def _clean_question(cls, value: str) -> str:
-        return _tidy(value)
 
 
 class Citation(BaseModel):
@@ -184,14 +183,9 @@ class SearchRequest(BaseModel):
     """Body of /v1/search."""
 
     model_config = ConfigDict(extra="forbid", strict=True)  # "3" is not a number: what the schema says, no more
-    query: str = Field(min_length=1, max_length=2000, pattern=TEXT_PATTERN)
+    query: Text
     k: count(1, 50) = Field(5)  # type: ignore[valid-type]
     filters: SearchFilters | None = None
-
-    @field_validator("query")
-    @classmethod
-    def _clean_query(cls, value: str) -> str:
-        return _tidy(value)
 
 
 class SearchResponse(BaseModel):

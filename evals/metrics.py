@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import prompts
-from assistant.grounding import MARKER, is_supported, quoted_spans
+from assistant.grounding import MARKER, answer_sentences, is_supported, quoted_spans
 from assistant.textnorm import normalize, normalize_loose
 from assistant.types import Answer, Chunk, Citation
 
@@ -40,24 +40,8 @@ def statements(answer_text: str) -> list[str]:
             line = line[2:].strip()
         if not line or _LEAD.match(line):
             continue
-        out.extend(_split_outside_quotes(line))
+        out.extend(answer_sentences(line))
     return out
-
-
-def _split_outside_quotes(line: str) -> list[str]:
-    parts, start, depth = [], 0, 0
-    for i, ch in enumerate(line):
-        if ch == "“":
-            depth += 1
-        elif ch == "”" and depth:
-            depth -= 1
-        elif ch in ".!?" and depth == 0 and i + 1 < len(line) and line[i + 1] == " ":
-            rest = MARKER.match(line, i + 1)
-            end = rest.end() if rest else i + 1
-            parts.append(line[start:end].strip())
-            start = end
-    parts.append(line[start:].strip())
-    return [p for p in parts if p]
 
 
 def passage_text(chunk: Chunk) -> str:
