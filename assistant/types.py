@@ -167,14 +167,28 @@ class ClosestPassage(BaseModel):
     score: float
 
 
+Coverage = Literal["answered", "partial", "not_covered"]
+
+
 class Answer(BaseModel):
     """The response of /v1/ask and `lva ask --json`."""
 
     answer: str
-    answerable: bool
+    answerable: bool = Field(description="True when the report answers the question fully or partly.")
+    coverage: Coverage = Field(
+        "answered",
+        description="answered: the report addresses the question; partial: it touches on it (the answer's first "
+        "line says so); not_covered: the fixed refusal, with `closest` passages to explore.",
+    )
     citations: list[Citation] = Field(default_factory=list)
     closest: list[ClosestPassage] = Field(default_factory=list)
     standalone_question: str
+    answering: str | None = Field(
+        None, description="The question as answered, when a follow-up was rewritten meaningfully; else null."
+    )
+    suggestions: list[str] = Field(
+        default_factory=list, description="Two or three follow-up questions built from the cited passages."
+    )
     engine: str = Field(description="The engine that produced this answer (after any fallback).")
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
