@@ -44,10 +44,11 @@ run: index
 	trap 'kill $$api 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/lva ui --host $(HOST) --port $(UI_PORT)
 
-# pytest exits 5 when it collects nothing: say so plainly instead of failing with a bare code.
+# Style first (cheap), then every test. pytest exits 5 when it collects nothing: that is a failure, said plainly.
 test: setup-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/python -m pytest tests evals; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing" >&2; fi; exit $$rc
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -24,7 +24,8 @@ from assistant.retrieve import HybridRetriever  # noqa: E402
 REPO = Path(__file__).resolve().parent
 CORPUS = REPO / "corpus"
 REPORT = CORPUS / "the-revolution-will-be-improvised.md"
-SHARED_REPORT = REPO.parent / "shared" / "corpus" / "the-revolution-will-be-improvised.txt"
+# The report's original extracted text, kept in the repo (tests/data/README.md) so a bare clone passes.
+ORIGINAL_REPORT = REPO / "tests" / "data" / "the-revolution-will-be-improvised.txt"
 VENV_BIN = Path(sys.executable).parent
 
 

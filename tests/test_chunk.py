@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.types import DocumentMeta, ParsedDocument
-from conftest import REPO, REPORT, SHARED_REPORT
+from conftest import REPO, REPORT, ORIGINAL_REPORT
 from ingest.chunk import chunk_document, split_inline_quotes
 from ingest.parse import markdown_blocks, parse_file, plain_text_blocks
 
@@ -69,7 +69,7 @@ def test_pull_quote_repeating_a_quote_is_stored_once() -> None:
 
 
 def test_raw_extracted_report_dedupes_its_pull_quotes() -> None:
-    text = SHARED_REPORT.read_text("utf-8")
+    text = ORIGINAL_REPORT.read_text("utf-8")
     chunks = chunk_document(_doc(text, markdown=False))
     for quote in ("the hard bit has been focusing", "remain very great and are not well understood"):
         assert sum(quote in c.text for c in chunks) == 1, quote

@@ -7,18 +7,18 @@ import re
 import pytest
 
 from assistant.textnorm import normalize, split_sentences
-from conftest import REPO, REPORT, SHARED_REPORT
+from conftest import REPO, REPORT, ORIGINAL_REPORT
 from ingest.chunk import chunk_document
 from ingest.parse import parse_file
 
-# Extraction debris that the structured copy removes on purpose (see shared/corpus/README.md).
+# Extraction debris that the structured copy removes on purpose (see tests/data/README.md).
 DEBRIS_LINES = {"The hurdles (continued)", "Light bulb moments (continued)", "“", "”"}
 MARKUP = re.compile(r"^(?:#{1,6} |> |- )", re.M)
 
 
-def _shared_text() -> str:
-    assert SHARED_REPORT.is_file(), f"the shared report is missing at {SHARED_REPORT}"
-    lines = SHARED_REPORT.read_text(encoding="utf-8").splitlines()
+def _original_text() -> str:
+    assert ORIGINAL_REPORT.is_file(), f"the original report is missing at {ORIGINAL_REPORT}"
+    lines = ORIGINAL_REPORT.read_text(encoding="utf-8").splitlines()
     return MARKUP.sub("", "\n".join(line for line in lines if line.strip() not in DEBRIS_LINES))
 
 
@@ -39,16 +39,16 @@ def _sentences(text: str) -> list[str]:
 
 def test_every_sentence_of_the_report_is_kept_verbatim() -> None:
     corpus = _corpus_body()
-    sentences = [s for s in _sentences(_shared_text()) if s]
+    sentences = [s for s in _sentences(_original_text()) if s]
     assert len(sentences) > 200
     missing = [s for s in sentences if s not in corpus]
     assert not missing, f"{len(missing)} sentences changed or lost, e.g. {missing[:3]}"
 
 
 def test_the_structured_copy_adds_no_sentence_of_its_own() -> None:
-    shared = normalize(_shared_text())
+    original = normalize(_original_text())
     body = MARKUP.sub("", REPORT.read_text("utf-8").split("\n---\n", 1)[1])
-    added = [s for s in _sentences(body.replace("\n", "\n\n")) if s not in shared]
+    added = [s for s in _sentences(body.replace("\n", "\n\n")) if s not in original]
     assert not added, f"sentences not in the published report: {added[:3]}"
 
 
