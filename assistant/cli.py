@@ -300,17 +300,34 @@ def feedback_export_command(
     out: Annotated[Path | None, typer.Option("--out", help="Write here instead of stdout.")] = None,
 ) -> None:
     """Write every stored rating as JSON lines."""
+    from assistant.db import Database
     from assistant.feedback import FeedbackStore
 
-    store = FeedbackStore(get_settings().resolved_data_dir() / "feedback.sqlite3")
-    lines = list(store.export_jsonl())
-    store.close()
+    db = Database.from_settings(get_settings())
+    lines = list(FeedbackStore(db).export_jsonl())
+    db.close()
     if out is None:
         for line in lines:
             typer.echo(line)
     else:
         out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         typer.echo(f"{len(lines)} entries → {out}", err=True)
+
+
+db_app = typer.Typer(help="The feedback and conversations database (LVA_DATABASE_URL; SQLite by default).")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+@fails_cleanly
+def db_upgrade_command() -> None:
+    """Apply the schema migrations (the API also does this at start-up)."""
+    from assistant.db import Database
+
+    db = Database.from_settings(get_settings())
+    db.ensure_schema()
+    db.close()
+    typer.echo(f"database schema is up to date ({db.url.get_backend_name()})")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,25 @@ class Settings(BaseSettings):
     api_url: str = Field("http://127.0.0.1:8000", description="Where clients (UI, Slack bot, evals) reach the API.")
     api_key: SecretStr | None = Field(None, description="Bearer key the clients send to the API.")
     log_level: str = Field("info", description="Log level of the API's JSON logs.")
+    trusted_client_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated keys of clients (UI, Slack bot) whose `X-LVA-User` header picks a per-user "
+        "limit; also accepted as API keys when LVA_API_KEYS is set.",
+    )
+    user_rate_limit: str = Field("30/minute", description="Per end-user limit behind a trusted client key.")
+
+    # --- shared state: Redis and the database (both optional) ----------------------------------------
+    redis_url: str | None = Field(
+        None, description="Redis (`redis://host:6379/0`) for shared rate limits, Slack de-dup and the answer cache."
+    )
+    redis_timeout_s: float = Field(0.5, gt=0, description="Connect/read timeout for Redis; past it, in-process.")
+    answer_cache_ttl_s: int = Field(3600, ge=0, description="How long Redis keeps a cached answer (0: no cache).")
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy URL (`postgresql://user:pass@host/db`) for feedback and conversations; default: "
+        "SQLite at `<data dir>/feedback.sqlite3`.",
+    )
+    database_timeout_s: float = Field(3.0, gt=0, description="Connect timeout for the database (503 past it).")
 
     # --- Slack bot (Slack's own variable names are accepted, as Slack's docs use them) ----------------
     slack_bot_token: SecretStr | None = Field(
@@ -102,7 +121,7 @@ class Settings(BaseSettings):
     slack_api_url: str | None = Field(None, description="Override of the Slack Web API base URL (tests, proxies).")
     slack_rate_limit: str = Field("10/minute", description="Questions per Slack user, e.g. `10/minute`.")
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "trusted_client_keys", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -49,3 +49,9 @@ class LLMUnavailable(AssistantError):
     """The configured LLM failed, timed out or produced output that failed the guards."""
 
     code = "llm_unavailable"
+
+
+class StorageUnavailable(AssistantError):
+    """The feedback and conversations database cannot be reached; answers are unaffected."""
+
+    code = "storage_unavailable"

@@ -1,58 +1,40 @@
-"""Answer ratings stored in SQLite under the data dir."""
+"""Answer ratings, stored in the database (`assistant.db`): SQLite by default, PostgreSQL when configured."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy import insert, select
+
+from assistant.db import Database, FeedbackRow
 from assistant.types import FeedbackRequest
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    created_at REAL NOT NULL,
-    question TEXT NOT NULL,
-    answer TEXT NOT NULL,
-    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
-    comment TEXT
-)
-"""
+FIELDS = ("id", "created_at", "question", "answer", "rating", "comment")
 
 
 class FeedbackStore:
-    """Append-only feedback table; one connection per store, serialised by a lock."""
+    """Append-only ratings. Pass a `Database`, or a path to open that SQLite file."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")  # several API workers may write at once
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+    def __init__(self, database: Database | Path) -> None:
+        self._owned = not isinstance(database, Database)
+        self.db = Database(f"sqlite:///{Path(database).expanduser().resolve()}") if self._owned else database  # type: ignore[arg-type]
 
     def add(self, feedback: FeedbackRequest) -> int:
         """Store one rating; returns its id."""
-        with self._lock:
-            cursor = self._db.execute(
-                "INSERT INTO feedback (created_at, question, answer, rating, comment) VALUES (?, ?, ?, ?, ?)",
-                (time.time(), feedback.question, feedback.answer, feedback.rating, feedback.comment),
-            )
-            self._db.commit()
-            return int(cursor.lastrowid or 0)
+        values = feedback.model_dump(include={"question", "answer", "rating", "comment"})
+        with self.db.session() as session:
+            inserted = session.execute(insert(FeedbackRow).values(created_at=time.time(), **values))
+            return int(inserted.inserted_primary_key[0])  # type: ignore[index]
 
     def export(self) -> Iterator[dict]:
         """Every stored rating, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT id, created_at, question, answer, rating, comment FROM feedback ORDER BY id"
-            ).fetchall()
+        with self.db.session() as session:
+            rows = session.execute(select(*(getattr(FeedbackRow, f) for f in FIELDS)).order_by(FeedbackRow.id)).all()
         for row in rows:
-            yield dict(zip(("id", "created_at", "question", "answer", "rating", "comment"), row, strict=True))
+            yield dict(zip(FIELDS, row, strict=True))
 
     def export_jsonl(self) -> Iterator[str]:
         """`export` as JSON lines."""
@@ -60,5 +42,6 @@ class FeedbackStore:
             yield json.dumps(row, ensure_ascii=False)
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Close the database when this store opened it."""
+        if self._owned:
+            self.db.close()

@@ -270,3 +270,30 @@ class SectionEntry(BaseModel):
     section: str
     first_chunk_id: str
     chunks: int
+
+
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+
+
+class ConversationTurn(BaseModel):
+    """One saved message of a chat: what was said and, for the assistant, the answer object it showed."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+    answer: dict | None = Field(None, description="The Answer JSON object an assistant turn showed; else null.")
+
+
+class ConversationSave(BaseModel):
+    """Body of `PUT /v1/conversations/{id}`: the whole conversation, which replaces what was stored."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    turns: list[ConversationTurn] = Field(max_length=100, description="At most 100 turns, oldest first.")
+
+
+class Conversation(BaseModel):
+    """A saved conversation."""
+
+    id: str
+    turns: list[ConversationTurn]
+    updated_at: float = Field(description="When it was last saved (Unix seconds).")

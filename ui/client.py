@@ -5,12 +5,15 @@ Every failure becomes an `ApiError` whose `message` a person can act on; no clie
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 from httpx_sse import SSEError, connect_sse
+
+USER_HEADER = "X-LVA-User"
 
 
 class ApiError(Exception):
@@ -50,8 +53,12 @@ class ApiRejected(ApiError):
 class AssistantClient:
     """Typed-enough access to /v1/* and /readyz with friendly errors."""
 
-    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self, base_url: str, api_key: str | None = None, timeout: float = 60.0, user: str | None = None
+    ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        # Who the end user is (a UI session, a Slack user): the API limits per user for a trusted client key.
+        self.headers = {USER_HEADER: user} if user else {}
         self.base_url = base_url.rstrip("/")
         self.http = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout)
 
@@ -74,7 +81,8 @@ class AssistantClient:
     ) -> Iterator[tuple[str, dict[str, Any]]]:
         """(event, data) pairs from /v1/ask/stream: meta, delta…, done (or error)."""
         try:
-            with connect_sse(self.http, "POST", "/v1/ask/stream", json=_ask_body(question, history, filters)) as source:
+            body = _ask_body(question, history, filters)
+            with connect_sse(self.http, "POST", "/v1/ask/stream", json=body, headers=self.headers) as source:
                 if source.response.status_code != 200:
                     source.response.read()
                     _raise_for(source.response)
@@ -109,11 +117,31 @@ class AssistantClient:
         body = {"question": question, "answer": answer, "rating": rating, "comment": comment or None}
         return int(self._send("POST", "/v1/feedback", json=body).json()["id"])
 
+    def for_user(self, user: str | None) -> AssistantClient:
+        """This client (same connections) acting for one end user: its calls carry `X-LVA-User`."""
+        view = copy.copy(self)
+        view.headers = {**self.headers, USER_HEADER: user} if user else dict(self.headers)
+        return view
+
+    def get_conversation(self, conversation_id: str) -> dict[str, Any] | None:
+        """The saved conversation `{"id", "turns", "updated_at"}`, or None when there is none."""
+        response = self._send("GET", f"/v1/conversations/{conversation_id}", allow={404})
+        return None if response.status_code == 404 else response.json()
+
+    def save_conversation(self, conversation_id: str, turns: list[dict[str, Any]]) -> dict[str, Any]:
+        """Replace the saved conversation with `turns` (`{"role", "content", "answer"}`, at most 100)."""
+        body = {"turns": [{"role": t["role"], "content": t["content"], "answer": t.get("answer")} for t in turns]}
+        return self._send("PUT", f"/v1/conversations/{conversation_id}", json=body).json()
+
+    def delete_conversation(self, conversation_id: str) -> None:
+        """Forget the saved conversation."""
+        self._send("DELETE", f"/v1/conversations/{conversation_id}")
+
     # --- plumbing ---------------------------------------------------------------------------------
 
     def _send(self, method: str, path: str, allow: set[int] | None = None, **kwargs: Any) -> httpx.Response:
         try:
-            response = self.http.request(method, path, **kwargs)
+            response = self.http.request(method, path, headers=self.headers, **kwargs)
         except httpx.TimeoutException:
             raise ApiTimeout("The assistant took too long to answer. Please try again in a moment.") from None
         except httpx.TransportError:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import math
-import time
+import hashlib
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from assistant.config import Settings
+from assistant.conversations import ConversationStore
 from assistant.factory import Engine, Resources
 from assistant.feedback import FeedbackStore
+from assistant.shared import RedisLink, SharedLimiter
+
+USER_HEADER = "x-lva-user"
 
 
 class RateLimited(Exception):
@@ -30,13 +32,18 @@ def get_resources(request: Request) -> Resources:
 
 
 def get_engine(request: Request) -> Engine:
-    """The configured answer engine."""
-    return request.app.state.resources.engine
+    """The configured answer engine (behind the answer cache when Redis is configured)."""
+    return request.app.state.engine
 
 
 def get_feedback_store(request: Request) -> FeedbackStore:
     """The feedback table."""
     return request.app.state.feedback
+
+
+def get_conversation_store(request: Request) -> ConversationStore:
+    """The saved conversations."""
+    return request.app.state.conversations
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -47,29 +54,48 @@ def get_settings_dep(request: Request) -> Settings:
 ResourcesDep = Annotated[Resources, Depends(get_resources)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 FeedbackDep = Annotated[FeedbackStore, Depends(get_feedback_store)]
+ConversationsDep = Annotated[ConversationStore, Depends(get_conversation_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 
-def caller_key(request: Request) -> str:
-    """Who is calling: the bearer key when present (never logged), else the client address."""
-    auth = request.headers.get("authorization", "")
-    if auth.lower().startswith("bearer ") and auth[7:].strip():
-        return "key:" + auth[7:].strip()
-    return "ip:" + (request.client.host if request.client else "unknown")
+def _digest(value: str) -> str:
+    # Bucket names may live in Redis: never a key in clear, and never a user-chosen string of any length.
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
 
 
 class RateLimit:
-    """A moving-window limit per caller, from the `limits` library (in memory, per worker)."""
+    """Moving-window limits from `limits`: per end user behind a trusted client key, else per key or address.
 
-    def __init__(self, spec: str) -> None:
-        self.item = parse(spec)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+    Counted in Redis when `LVA_REDIS_URL` is set (shared by every worker and host), else in this process."""
+
+    def __init__(self, settings: Settings, link: RedisLink | None = None) -> None:
+        self.item = parse(settings.rate_limit)
+        self.user_item = parse(settings.user_rate_limit)
+        self.trusted = [key.get_secret_value().encode() for key in settings.trusted_client_keys]
+        self.limiter = SharedLimiter(link)
+
+    def bucket(self, request: Request) -> tuple[object, str]:
+        """(limit, bucket) for this request. Only a trusted key's `X-LVA-User` chooses the bucket."""
+        auth = request.headers.get("authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if not token:
+            return self.item, "ip:" + (request.client.host if request.client else "unknown")
+        user = request.headers.get(USER_HEADER, "").strip()
+        if user and self._is_trusted(token.encode()):
+            return self.user_item, f"user:{_digest(token)}:{_digest(user)}"
+        return self.item, "key:" + _digest(token)
+
+    def _is_trusted(self, token: bytes) -> bool:
+        matched = False
+        for key in self.trusted:  # every key is compared, so timing reveals nothing
+            matched |= hmac.compare_digest(token, key)
+        return matched
 
     def __call__(self, request: Request) -> None:
-        key = caller_key(request)
-        if not self.limiter.hit(self.item, "lva", key):
-            reset_at, _ = self.limiter.get_window_stats(self.item, "lva", key)
-            raise RateLimited(max(1, math.ceil(reset_at - time.time())))
+        item, bucket = self.bucket(request)
+        allowed, retry_after = self.limiter.hit(item, "lva", bucket)  # type: ignore[arg-type]
+        if not allowed:
+            raise RateLimited(retry_after)
 
 
 def enforce_rate_limit(request: Request) -> None:

@@ -18,6 +18,7 @@ from assistant.errors import (
     InputError,
     LLMUnavailable,
     SourceNotFound,
+    StorageUnavailable,
 )
 from assistant.types import ErrorBody
 
@@ -28,17 +29,18 @@ STATUS_BY_ERROR: dict[type[AssistantError], int] = {
     IndexNotReady: 503,
     IndexUnavailable: 503,
     LLMUnavailable: 503,
+    StorageUnavailable: 503,
 }
 ERROR_RESPONSES: dict[int | str, dict] = {
     status: {"model": ErrorBody, "description": description}
     for status, description in {
         400: "Body is not valid UTF-8 JSON",
         401: "Missing or wrong API key (when LVA_API_KEYS is set)",
-        404: "No such source",
+        404: "No such source or conversation",
         413: "Request body too large",
         422: "Invalid request",
         429: "Rate limit exceeded; see Retry-After",
-        503: "Index unavailable or not ready; see Retry-After",
+        503: "Index (or, for feedback and conversations, the database) unavailable; see Retry-After",
     }.items()
 }
 _HTTP_NAMES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed", 413: "too_large"}
