@@ -12,8 +12,12 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run ui/app.py` from a checkout
 
 from assistant.config import Settings  # noqa: E402
+from ui import session  # noqa: E402
+from ui.answer_parts import front_matter_sections  # noqa: E402
+from ui.answer_view import passage_dialog, render_answer  # noqa: E402
+from ui.assets import CSS, SCRIPT  # noqa: E402
 from ui.client import ApiError, AssistantClient  # noqa: E402
-from ui.render import CSS, conversation_markdown, quote_card_html, refusal_html, source_html  # noqa: E402
+from ui.render import TocNode, conversation_markdown, friendly_error, toc_tree  # noqa: E402
 
 log = logging.getLogger("lva.ui")
 DESCRIPTION = (
@@ -28,60 +32,89 @@ STARTERS = [
     "What were the light bulb moments for leaders?",
     "What are the building blocks for success?",
 ]
-KINDS = {"Any kind": None, "Enablers' words": "quote", "Report narrative": "narrative", "Key messages": "list"}
+KINDS = {"The whole report": None, "Enablers' words": "quote", "Report narrative": "narrative", "Key messages": "list"}
 
 
 @st.cache_resource
 def get_client(url: str, key: str | None) -> AssistantClient:
+    """One HTTP client per API address and key, shared by every session of this process."""
     return AssistantClient(url, key)
 
 
 def client() -> AssistantClient:
+    """The API client for the configured address."""
     settings = Settings()
     key = settings.api_key.get_secret_value() if settings.api_key else None
     return get_client(settings.api_url, key)
 
 
 def init_state() -> None:
-    defaults: dict[str, Any] = {"messages": [], "open_source": None, "browse": None, "feedback": {}, "pending": None}
-    for name, value in defaults.items():
+    """Per-session defaults."""
+    for name, value in {"messages": [], "failed": None, "feedback": {}, "sections": []}.items():
         st.session_state.setdefault(name, value)
 
 
-def sidebar() -> dict[str, str] | None:
-    """Status, filters, table of contents, and conversation tools; returns the filters."""
+def load_sections() -> list[dict[str, Any]]:
+    """The table of contents, fetched once per session (again later if the API was down)."""
+    if not st.session_state.sections:
+        try:
+            st.session_state.sections = client().sections()
+        except ApiError:
+            return []
+    return st.session_state.sections
+
+
+def status() -> None:
+    """Whether answers can be had, in plain words (details of the failure belong to the chat, once)."""
+    try:
+        ready = client().ready().get("ready")
+    except ApiError:
+        ready = None
+    if ready:
+        st.caption(":material/check_circle: Connected")
+    elif ready is None:
+        st.caption(":material/cloud_off: Not connected — answers are unavailable right now")
+    else:
+        st.caption(":material/hourglass_empty: Getting ready — the report is still loading")
+
+
+def contents(tree: list[TocNode]) -> None:
+    """The table of contents as a tree; a section opens in a dialog over the chat."""
+    st.subheader("Contents")
+    for i, node in enumerate(tree):
+        if node.children:
+            with st.expander(node.title, key=f"tocgroup-{i}"):
+                for j, child in enumerate(node.children):
+                    toc_entry(child, f"toc-d1-{i}-{j}")
+        else:
+            toc_entry(node, f"toc-d0-{i}")
+
+
+def toc_entry(node: TocNode, key: str) -> None:
+    if node.chunk_id and st.button(node.title, key=key, type="tertiary", use_container_width=True):
+        passage_dialog(client(), node.chunk_id)
+
+
+def sidebar(sections: list[dict[str, Any]], hidden: set[str]) -> dict[str, str] | None:
+    """Status, the conversation, filters and contents; returns the filters."""
     with st.sidebar:
         st.header("Local Vision Assistant")
-        try:
-            ready = client().ready()
-            if ready.get("ready"):
-                st.caption(f"Engine: **{ready['engine']}** · Index: **{ready['chunks']}** passages · ready")
-            else:
-                st.warning(f"The index isn't ready: {ready.get('detail') or 'try again shortly'}")
-        except ApiError as exc:
-            st.error(exc.message)
-        st.subheader("Filters")
-        kind = KINDS[st.selectbox("Kind of passage", list(KINDS), key="filter_kind")]
-        sections = _sections()
-        tops = list(dict.fromkeys(s["section"].split(" › ")[0] for s in sections))
+        st.caption(":material/format_quote: Answers are quotes from the report")
+        status()
+        if st.button("New conversation", icon=":material/add_comment:", use_container_width=True):
+            session.start_new()
+            st.rerun()
+        st.subheader("Narrow the answers")
+        kind = KINDS[st.selectbox("Draw on", list(KINDS), key="filter_kind")]
+        tops = list(dict.fromkeys(s["section"].split(" › ")[0] for s in sections if s["section"] not in hidden))
         choice = st.selectbox("Section", ["All sections", *tops], key="filter_section")
-        st.subheader("Browse the report")
-        with st.expander("Table of contents"):
-            for s in sections:
-                depth = s["section"].count(" › ")
-                label = ("  " * depth) + s["section"].split(" › ")[-1]
-                if st.button(label, key=f"toc-{s['first_chunk_id']}", use_container_width=True):
-                    st.session_state.browse = s["first_chunk_id"]
-        st.subheader("Conversation")
-        if st.button("Clear chat", use_container_width=True):
-            st.session_state.messages = []
-            st.session_state.open_source = None
-            st.session_state.feedback = {}
+        contents(toc_tree(sections, hidden))
         st.download_button(
-            "Download conversation (.md)",
+            "Download conversation",
             conversation_markdown(st.session_state.messages),
             file_name="local-vision-conversation.md",
             mime="text/markdown",
+            icon=":material/download:",
             use_container_width=True,
             disabled=not st.session_state.messages,
         )
@@ -89,129 +122,102 @@ def sidebar() -> dict[str, str] | None:
     return filters or None
 
 
-def _sections() -> list[dict[str, Any]]:
-    try:
-        return client().sections()
-    except ApiError:
-        return []
-
-
-def show_source(chunk_id: str, start: int | None, end: int | None, highlight: bool = True) -> None:
-    try:
-        view = client().source(chunk_id, start, end)
-    except ApiError as exc:
-        st.error(exc.message)
-        return
-    st.markdown(f"**{view['chunk']['section']}** — {view['chunk']['title']}")
-    st.html(source_html(view, highlight))
-
-
-def citation_card(citation: dict[str, Any], key: str) -> None:
-    with st.container(border=True):
-        st.html(quote_card_html(citation))
-        target = {"chunk_id": citation["chunk_id"], "start": citation["start"], "end": citation["end"], "key": key}
-        is_open = st.session_state.open_source == target
-        if st.button("Close" if is_open else "Open in report", key=f"open-{key}", help="Show the quote in its section"):
-            st.session_state.open_source = None if is_open else target
-            st.rerun()
-        if is_open:
-            show_source(citation["chunk_id"], citation["start"], citation["end"])
-
-
-def feedback_controls(index: int, question: str, answer: dict[str, Any]) -> None:
-    sent = st.session_state.feedback.get(index)
-    if sent:
-        st.caption(f"Thanks for the feedback ({'👍' if sent == 'up' else '👎'}).")
-        return
-    comment = st.text_input("Comment (optional)", key=f"comment-{index}", placeholder="What was good or missing?")
-    up, down, _ = st.columns([1, 1, 6])
-    for column, rating, label in ((up, "up", "👍"), (down, "down", "👎")):
-        if column.button(label, key=f"fb-{rating}-{index}", help=f"Rate this answer {rating}"):
-            try:
-                client().feedback(question, answer["answer"], rating, comment)
-                st.session_state.feedback[index] = rating
-                st.rerun()
-            except ApiError as exc:
-                st.error(exc.message)
-
-
-def render_answer(index: int, question: str, answer: dict[str, Any]) -> None:
-    if answer.get("standalone_question") and answer["standalone_question"].strip() != question.strip():
-        st.caption(f"Searched for: {answer['standalone_question']}")
-    if not answer["answerable"]:
-        st.html(refusal_html(answer))
-        for i, passage in enumerate(answer.get("closest", []), start=1):
-            suggestion = {**passage, "n": i, "quote": passage["text"]}
-            citation_card(suggestion, f"{index}-closest-{i}")
-    else:
-        st.markdown(answer["answer"])
-        for citation in answer["citations"]:
-            citation_card(citation, f"{index}-{citation['n']}")
-    feedback_controls(index, question, answer)
-
-
 def history_payload() -> list[dict[str, str]]:
+    """The conversation so far, as the API's turns."""
     return [{"role": m["role"], "content": m["content"]} for m in st.session_state.messages][-20:]
 
 
-def ask(question: str, filters: dict[str, str] | None) -> None:
-    """Stream an answer into the chat, then keep it in the history."""
+def ask(question: str, filters: dict[str, str] | None, cid: str) -> None:
+    """Stream an answer into the chat, keep it, save the conversation; on failure keep the question."""
+    api = client()
     history = history_payload()
-    st.session_state.messages.append({"role": "user", "content": question})
+    st.session_state.failed = None
     with st.chat_message("user"):
         st.markdown(question)
+    final: dict[str, Any] = {}
     with st.chat_message("assistant"):
-        final: dict[str, Any] = {}
-
-        def deltas():  # type: ignore[no-untyped-def]
-            for event, data in client().ask_stream(question, history, filters):
-                if event == "delta":
-                    yield data["text"]
-                elif event == "done":
-                    final.update(data)
-
+        box = st.empty()
+        shown = ""
         try:
             with st.spinner("Reading the report…"):
-                st.write_stream(deltas())
+                for event, data in api.ask_stream(question, history, filters):
+                    if event == "delta":
+                        shown = data["text"] if data.get("replace") else shown + data["text"]
+                        box.markdown(shown)
+                    elif event == "done":
+                        final = data
+            if not final:
+                raise ApiError("The answer stream ended before its final event.")
         except ApiError as exc:
-            st.session_state.messages.pop()
-            st.error(exc.message)
-            return
-    if final:
-        st.session_state.messages.append({"role": "assistant", "content": final["answer"], "answer": final})
+            st.session_state.failed = {"question": question, "kind": exc.kind, "detail": exc.message}
+            st.rerun()
+    st.session_state.messages += [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": final["answer"], "answer": final},
+    ]
+    session.save(api, cid, st.session_state.messages)
     st.rerun()
 
 
+def failed_turn(failed: dict[str, str]) -> str | None:
+    """The question that failed, one friendly message, Retry / Edit, and the technical detail tucked away."""
+    with st.chat_message("user"):
+        st.markdown(failed["question"])
+    with st.chat_message("assistant"):
+        st.warning(friendly_error(failed["kind"], failed["detail"]), icon=":material/cloud_off:")
+        with st.container(horizontal=True, gap="small"):
+            retry = st.button("Retry", key="retry", icon=":material/refresh:", type="primary")
+            edit = st.button("Edit question", key="edit", icon=":material/edit:")
+        with st.expander("Details"):
+            st.caption(failed["detail"])
+    if edit:
+        st.session_state.chat = failed["question"]
+        st.session_state.failed = None
+        st.rerun()
+    return failed["question"] if retry else None
+
+
 def main() -> None:
-    st.set_page_config(page_title="Local Vision Assistant", page_icon="🧭", layout="centered")
+    st.set_page_config(page_title="Local Vision Assistant", page_icon=":material/explore:", layout="centered")
     st.html(CSS)
+    st.html(SCRIPT, unsafe_allow_javascript=True)
     init_state()
-    filters = sidebar()
+    cid = session.conversation_id()
+    session.restore(client(), cid)
+    sections = load_sections()
+    hidden = front_matter_sections(sections)
+    several_documents = len({s["source"] for s in sections}) > 1
+    filters = sidebar(sections, hidden)
     st.title("Local Vision Assistant")
-    if st.session_state.browse:
-        with st.container(border=True):
-            st.subheader("From the report")
-            show_source(st.session_state.browse, None, None, highlight=False)
-            if st.button("Close section", key="close-browse"):
-                st.session_state.browse = None
-                st.rerun()
-    starter = None
-    if not st.session_state.messages:
+    messages = st.session_state.messages
+    failed = st.session_state.failed
+    question = None
+    if not messages and not failed:
         st.markdown(DESCRIPTION)
         st.subheader("Try asking")
-        for i, question in enumerate(STARTERS):
-            if st.button(question, key=f"starter-{i}", use_container_width=True):
-                starter = question
-    messages = st.session_state.messages
+        for i, starter in enumerate(STARTERS):
+            if st.button(starter, key=f"starter-{i}", use_container_width=True):
+                question = starter
     for i, message in enumerate(messages):
         with st.chat_message(message["role"]):
             if message["role"] == "user":
                 st.markdown(message["content"])
-            else:
-                render_answer(i, messages[i - 1]["content"] if i else "", message["answer"])
-    question = st.chat_input("Ask about the report…") or starter
+                continue
+            asked = render_answer(
+                client(),
+                i,
+                messages[i - 1]["content"] if i else "",
+                message["answer"],
+                hidden=hidden,
+                several_documents=several_documents,
+                latest=i == len(messages) - 1 and not failed,
+            )
+            question = question or asked
+    if failed:
+        question = failed_turn(failed) or question
+    question = st.chat_input("Ask about the report…", key="chat") or question
     if question:
-        ask(question, filters)
+        ask(question, filters, cid)
 
 
 try:

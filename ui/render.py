@@ -1,48 +1,105 @@
-"""Pure rendering helpers for the Streamlit app: HTML for quotes and sources, Markdown for downloads."""
+"""Pure rendering helpers for the Streamlit app: HTML for answers, cards and sources, Markdown for downloads."""
 
 from __future__ import annotations
 
 import html
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
+from ui.answer_parts import AnswerParts, Point, cited, coverage_of, parse_answer, unquote
+
+SEPARATOR = " › "
 BADGES = {
     "quote": ("Enabler's words", "lva-badge-quote"),
     "narrative": ("Report narrative", "lva-badge-narrative"),
     "list": ("Key message", "lva-badge-list"),
 }
-
-CSS = """
-<style>
-.lva-quote { border-left: 4px solid #1f6feb; margin: 0.25rem 0 0.5rem 0; padding: 0.25rem 0.75rem;
-  font-size: 1.02rem; line-height: 1.5; }
-.lva-badge { display: inline-block; border-radius: 0.6rem; padding: 0.05rem 0.55rem; font-size: 0.78rem;
-  font-weight: 600; margin-right: 0.4rem; }
-.lva-badge-quote { background: #fff4d6; color: #6b4a00; }
-.lva-badge-narrative { background: #e7f0ff; color: #0b3d91; }
-.lva-badge-list { background: #e8f5e9; color: #1b5e20; }
-.lva-section { color: #555; font-size: 0.85rem; }
-.lva-source { white-space: pre-wrap; line-height: 1.55; max-height: 24rem; overflow-y: auto;
-  border: 1px solid #ddd; border-radius: 0.4rem; padding: 0.75rem; }
-.lva-source mark { background: #ffe58a; padding: 0 0.1rem; }
-.lva-refusal { border: 1px solid #d0a000; background: #fffbea; border-radius: 0.5rem; padding: 0.75rem 1rem; }
-@media (max-width: 640px) { .lva-quote { font-size: 0.95rem; } .lva-source { max-height: 18rem; } }
-</style>
-"""
+UNAVAILABLE = "The assistant is unavailable right now — try again in a minute."
+FRIENDLY = {
+    "unavailable": UNAVAILABLE,
+    "timeout": "The assistant took too long to answer — try again in a minute.",
+    "failed": UNAVAILABLE,
+    "rate_limited": "That's a lot of questions in a short time — wait a moment, then try again.",
+    "unauthorized": "The assistant isn't letting this page in right now — please tell the team who runs it.",
+}
 
 
 def badge_html(kind: str) -> str:
+    """A small coloured label for the kind of passage."""
     label, css = BADGES.get(kind, (kind, "lva-badge-narrative"))
-    return f'<span class="lva-badge {css}" role="note" aria-label="{label}">{label}</span>'
+    return f'<span class="lva-badge {css}">{label}</span>'
 
 
-def quote_card_html(citation: dict[str, Any]) -> str:
-    """A citation as a card body: badge, verbatim quote, section path."""
+def inline_markdown(text: str) -> str:
+    """Escaped text with the API's *italic* and **bold** turned into HTML (nothing else is trusted)."""
+    text = html.escape(text, quote=False)
+    text = re.sub(r"\*\*([^*\n]+)\*\*", r"<strong>\1</strong>", text)
+    return re.sub(r"(?<![*\w])\*([^*\n]+)\*(?![*\w])", r"<em>\1</em>", text)
+
+
+def card_key(key: str, n: int) -> str:
+    """The Streamlit key (and CSS class `st-key-…`) of citation n's card in message `key`."""
+    return f"card-{key}-{n}"
+
+
+def cite_link(key: str, n: int) -> str:
+    """A superscript `[n]` that opens the sources and scrolls to card n (see assets.SCRIPT)."""
+    target = card_key(key, n)
     return (
-        f'<div class="lva-card" data-n="{citation["n"]}" data-chunk="{html.escape(citation["chunk_id"])}">'
-        f"{badge_html(citation['kind'])}<strong>[{citation['n']}]</strong>"
+        f'<sup class="lva-sup"><a class="lva-cite" href="#{target}" data-card="{target}" '
+        f'data-sources="sources-{key}" aria-label="Source {n}" title="Show source {n}">[{n}]</a></sup>'
+    )
+
+
+def point_html(point: Point, key: str, known: set[int]) -> str:
+    """A point as HTML: its lead-in, its quote once, and clickable markers."""
+    if point.quote is not None:
+        lead_in = f"{inline_markdown(point.prefix)} " if point.prefix else ""
+        body = f"{lead_in}“{inline_markdown(unquote(point.quote))}”"
+    else:
+        body = inline_markdown(point.text)
+    links = "".join(cite_link(key, n) if n in known else f"<sup>[{n}]</sup>" for n in point.markers)
+    return body + links
+
+
+def visible_points(parts: AnswerParts, known: set[int]) -> list[Point]:
+    """Points that cite something the reader can see (a point resting only on the title page is dropped)."""
+    return [p for p in parts.points if not p.markers or any(n in known for n in p.markers)]
+
+
+def answer_html(answer: dict[str, Any], key: str, hidden_sections: set[str] | None = None) -> str:
+    """The answer's lead line and points, compact, with `[n]` links to the source cards."""
+    parts = parse_answer(answer)
+    known = {c["n"] for c in cited(answer, hidden_sections)}
+    out = ['<div class="lva-answer">']
+    if parts.note:
+        out.append(f'<p class="lva-note">{inline_markdown(parts.note)}</p>')
+    if parts.lead:
+        out.append(f'<p class="lva-lead">{inline_markdown(parts.lead)}</p>')
+    points = visible_points(parts, known)
+    bullets = [p for p in points if p.bullet]
+    if len(bullets) > 1:
+        out.append('<ul class="lva-points">')
+        out += [f"<li>{point_html(p, key, known)}</li>" for p in points]
+        out.append("</ul>")
+    else:
+        out += [f'<p class="lva-point">{point_html(p, key, known)}</p>' for p in points]
+    out.append("</div>")
+    return "".join(out)
+
+
+def card_html(citation: dict[str, Any], several_documents: bool = False) -> str:
+    """A source card: number, kind badge, section path, the verbatim quote (once)."""
+    where = html.escape(citation["section"])
+    if several_documents:
+        where += f' · <span class="lva-file">{html.escape(citation["source"].rsplit("/", 1)[-1])}</span>'
+    return (
+        f'<div class="lva-card" data-n="{citation["n"]}">'
+        f'<div class="lva-card-head"><span class="lva-n">[{citation["n"]}]</span>{badge_html(citation["kind"])}'
+        f'<span class="lva-section">{where}</span></div>'
         f'<blockquote class="lva-quote" aria-label="Quote {citation["n"]}">“<span class="lva-quote-text">'
-        f"{html.escape(citation['quote'])}</span>”</blockquote>"
-        f'<div class="lva-section">{html.escape(citation["section"])} · {html.escape(citation["source"])}</div></div>'
+        f"{html.escape(unquote(citation['quote']))}</span>”</blockquote></div>"
     )
 
 
@@ -59,11 +116,58 @@ def source_html(view: dict[str, Any], highlight: bool = True) -> str:
     )
 
 
-def refusal_html(answer: dict[str, Any]) -> str:
-    return (
-        '<div class="lva-refusal" role="status"><strong>The report doesn’t cover this.</strong><br>'
-        f"{html.escape(answer['answer'])} Below are the closest passages it does have.</div>"
-    )
+def snippet(text: str, limit: int = 110) -> str:
+    """The start of a passage, cut at a word, without surrounding quote marks."""
+    text = unquote(text)
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def related_label(passage: dict[str, Any]) -> str:
+    """A related passage as a link label: where it is, then how it starts (no number: it is not a citation)."""
+    section = passage["section"].split(SEPARATOR)[-1]
+    return f"{section} — {snippet(passage['text'], 90)}"
+
+
+def friendly_error(kind: str, message: str) -> str:
+    """One sentence a reader can act on; a rejected question keeps the client's own explanation."""
+    return FRIENDLY.get(kind, message if kind == "rejected" else UNAVAILABLE)
+
+
+@dataclass
+class TocNode:
+    """A section in the table of contents, with its subsections."""
+
+    title: str
+    section: str
+    chunk_id: str | None
+    children: list[TocNode] = field(default_factory=list)
+
+
+def toc_tree(sections: list[dict[str, Any]], hidden: set[str] | None = None) -> list[TocNode]:
+    """Sections in reading order as a tree; a parent with no text of its own opens its first subsection."""
+    roots: list[TocNode] = []
+    by_path: dict[str, TocNode] = {}
+    for s in sections:
+        if s["section"] in (hidden or set()):
+            continue
+        names = s["section"].split(SEPARATOR)
+        siblings = roots
+        for depth, name in enumerate(names):
+            path = SEPARATOR.join(names[: depth + 1])
+            node = by_path.get(path)
+            if node is None:
+                node = TocNode(title=name, section=path, chunk_id=None)
+                by_path[path] = node
+                siblings.append(node)
+            if depth == len(names) - 1:
+                node.chunk_id = s["first_chunk_id"]
+            siblings = node.children
+    for node in by_path.values():
+        if node.chunk_id is None and node.children:
+            node.chunk_id = node.children[0].chunk_id
+    return roots
 
 
 def conversation_markdown(messages: list[dict[str, Any]]) -> str:
@@ -74,12 +178,16 @@ def conversation_markdown(messages: list[dict[str, Any]]) -> str:
             lines += [f"## Q: {message['content']}", ""]
             continue
         answer = message.get("answer") or {}
+        coverage = coverage_of(answer) if answer else "answered"
+        if coverage == "partial":
+            lines += ["*Partly covered*", ""]
+        if answer.get("answering"):
+            lines += [f"*Answering:* {answer['answering']}", ""]
         lines += [message["content"], ""]
-        if answer.get("standalone_question"):
-            lines += [f"*Searched for:* {answer['standalone_question']}", ""]
-        for c in answer.get("citations", []):
-            lines += [f"[{c['n']}] “{c['quote']}” — {c['section']} ({c['source']}, characters {c['start']}–{c['end']})"]
-        for p in answer.get("closest", []):
-            lines += [f"- Closest passage, {p['section']}: {p['text']}"]
+        for c in cited(answer):
+            lines += [f"[{c['n']}] “{unquote(c['quote'])}” — {c['section']}"]
+        if coverage == "not_covered" and answer.get("closest"):
+            lines += ["", "Related passages you might explore:"]
+            lines += [f"- {p['section']}: {snippet(p['text'], 200)}" for p in answer["closest"]]
         lines.append("")
     return "\n".join(lines)

@@ -1,4 +1,5 @@
-"""Block Kit for the Slack bot: answers with one context block per quote, refusals, apologies."""
+"""Block Kit for the Slack bot: the answer once, each quote once (as a context block), coverage shown honestly,
+suggested follow-ups as buttons that ask in the thread; refusals and apologies."""
 
 from __future__ import annotations
 
@@ -6,14 +7,21 @@ import json
 import re
 from typing import Any
 
+from ui.answer_parts import AnswerParts, Point, cited, coverage_of, normalise, parse_answer, unquote
+
 SECTION_LIMIT = 2900
 CONTEXT_LIMIT = 2900
+BUTTON_TEXT_LIMIT = 75  # Slack's limit for a button's label
+SUGGESTION_ACTION = "lva_ask_{}"
 APOLOGY = "Sorry — I couldn't reach the report assistant just now. Please try again in a minute."
 RATE_LIMITED = "You're asking faster than I can read — please wait a minute and ask again."
 EMPTY_QUESTION = (
     "Ask me a leadership question about *The Revolution will be Improvised*, "
     "e.g. _How do we handle the Better Care Fund tension?_"
 )
+PARTLY_COVERED = "*Partly covered* · the report touches on this but doesn't answer it directly"
+RELATED = "Related passages you might explore:"
+WHO = {"quote": "Enabler's words", "narrative": "Report narrative", "list": "Key message"}
 
 
 def slack_mrkdwn(text: str) -> str:
@@ -27,7 +35,12 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _context(text: str, limit: int = CONTEXT_LIMIT) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, limit)}]}
+
+
 def feedback_actions(question: str, answer_text: str) -> dict[str, Any]:
+    """Helpful / not helpful buttons; their value carries what the feedback endpoint needs."""
     # Button values hold at most 2000 characters; the API needs the question and the answer.
     value = json.dumps({"q": question[:300], "a": answer_text[:1400]}, ensure_ascii=False)
     return {
@@ -50,38 +63,90 @@ def feedback_actions(question: str, answer_text: str) -> dict[str, Any]:
     }
 
 
+def suggestion_actions(suggestions: list[str]) -> dict[str, Any] | None:
+    """Up to three follow-up questions as buttons; clicking one asks it in the thread."""
+    questions = [q.strip() for q in suggestions if q and q.strip()][:3]
+    if not questions:
+        return None
+    return {
+        "type": "actions",
+        "block_id": "lva_suggestions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": SUGGESTION_ACTION.format(i),
+                "text": {"type": "plain_text", "text": _clip(q, BUTTON_TEXT_LIMIT)},
+                "value": q[:2000],
+            }
+            for i, q in enumerate(questions)
+        ],
+    }
+
+
+def asked_by(user: str, question: str) -> dict[str, Any]:
+    """Who asked a suggested question, shown above its answer (the button leaves no message of its own)."""
+    return _context(f"<@{user}> asked: _{question}_", 300)
+
+
+def _is_quote_point(point: Point, citations: dict[int, dict[str, Any]]) -> bool:
+    """A point that is only a lead-in plus its citation's quote: the quote's context block says it all."""
+    if point.quote is None or len(point.markers) != 1 or point.markers[0] not in citations:
+        return False
+    return normalise(point.quote) == normalise(citations[point.markers[0]]["quote"])
+
+
+def _answer_text(parts: AnswerParts, prose: list[Point]) -> str:
+    lines = [x for x in (parts.note, parts.lead) if x]
+    for point in prose:
+        markers = "".join(f" [{n}]" for n in point.markers)
+        lines.append(("• " if point.bullet else "") + point.text + markers)
+    return slack_mrkdwn("\n".join(lines))
+
+
 def answer_blocks(question: str, answer: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(fallback text, blocks) for an answer or a refusal."""
-    if not answer.get("answerable"):
+    coverage = coverage_of(answer)
+    if coverage == "not_covered":
         return refusal_blocks(question, answer)
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": _clip(slack_mrkdwn(answer["answer"]), SECTION_LIMIT)}}
-    ]
-    for c in answer.get("citations", []):
-        who = "Enabler" if c["kind"] == "quote" else "Report"
-        line = f"*[{c['n']}]* “{c['quote']}” — _{c['section']}_ ({who})"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(line, CONTEXT_LIMIT)}]})
-    searched = answer.get("standalone_question", "")
-    if searched and searched.strip() != question.strip():
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(f"Searched for: {searched}", 300)}]}
-        )
+    parts = parse_answer(answer)
+    citations = {c["n"]: c for c in cited(answer)}
+    prose = [p for p in parts.points if not _is_quote_point(p, citations)]
+    blocks: list[dict[str, Any]] = []
+    if coverage == "partial":
+        blocks.append(_context(PARTLY_COVERED))
+    if answer.get("answering"):
+        blocks.append(_context(f"Answering: {answer['answering']}", 300))
+    text = _answer_text(parts, prose)
+    if text.strip():
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}})
+    for c in citations.values():
+        line = f"*[{c['n']}]* “{unquote(c['quote'])}” — _{c['section']}_ · {WHO.get(c['kind'], c['kind'])}"
+        blocks.append(_context(line))
+    suggested = suggestion_actions(answer.get("suggestions") or [])
+    if suggested:
+        blocks.append(suggested)
     blocks.append(feedback_actions(question, answer["answer"]))
     return answer["answer"], blocks
 
 
 def refusal_blocks(question: str, answer: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    text = "I'm sorry — the report doesn't cover that, so I won't guess."
+    """The API's one-sentence refusal, then related passages as plain pointers (not citations)."""
+    text = answer.get("answer") or "The report doesn't cover that."
     blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
     closest = answer.get("closest", [])
     if closest:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "The closest passages it does have:"}})
+        blocks.append(_context(f"*{RELATED}*"))
     for p in closest:
-        line = f"_{p['section']}_: {_clip(p['text'], 280)}"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": line}]})
+        excerpt = unquote(p["text"])
+        excerpt = excerpt if len(excerpt) <= 200 else excerpt[:200].rsplit(" ", 1)[0] + "…"
+        blocks.append(_context(f"_{p['section']}_ — {excerpt}"))
+    suggested = suggestion_actions(answer.get("suggestions") or [])
+    if suggested:
+        blocks.append(suggested)
     blocks.append(feedback_actions(question, text))
     return text, blocks
 
 
 def apology_blocks(message: str = APOLOGY) -> tuple[str, list[dict[str, Any]]]:
+    """A short apology instead of silence."""
     return message, [{"type": "section", "text": {"type": "mrkdwn", "text": message}}]
