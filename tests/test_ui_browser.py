@@ -1,4 +1,5 @@
-"""End to end in a real headless Chromium: the API, `streamlit run`, a question, a quote card, the source."""
+"""End to end in a real headless Chromium: the API, `lva ui`, questions, clickable [n], sources, the contents,
+at laptop (1280×900) and phone (390×844) sizes. Screenshots land in tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -24,6 +26,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+BCF = "How do we handle the Better Care Fund tension?"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +39,7 @@ def ui_url(api_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     env = {**os.environ, "LVA_API_URL": api_server}
     env.pop("LVA_API_KEY", None)
     # Started the way a user starts it: `lva ui`.
-    proc = subprocess.Popen(
-        [str(VENV_BIN / "lva"), "ui", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
+    proc = subprocess.Popen([str(VENV_BIN / "lva"), "ui", "--port", str(port)], env=env, stdout=log, stderr=log)
     try:
         wait_for_port(port, 60, proc)
         yield f"http://127.0.0.1:{port}"
@@ -58,42 +58,127 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def browser_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    yield context.new_page()
-    context.close()
+@pytest.fixture(scope="module")
+def bcf(api_server: str) -> dict:
+    """The API's own answer to the question the browser asks (the extractive engine is deterministic)."""
+    return httpx.post(f"{api_server}/v1/ask", json={"question": BCF}, timeout=60).json()
 
 
-def test_question_to_highlighted_source_in_chromium(ui_url: str, browser_page: Page) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page = browser_page
-    page.goto(ui_url)
+def open_page(browser: Browser, url: str, viewport: dict[str, int]) -> Page:
+    page = browser.new_context(viewport=viewport, is_mobile=viewport["width"] < 500).new_page()
+    page.goto(url)
     expect(page.get_by_text("Try asking")).to_be_visible(timeout=60_000)
-    page.screenshot(path=str(ARTIFACTS / "1-first-screen.png"), full_page=True)
+    return page
 
+
+def ask(page: Page, question: str) -> None:
     box = page.get_by_placeholder("Ask about the report…")
-    box.fill("How do we handle the Better Care Fund tension?")
+    box.fill(question)
     box.press("Enter")
-    card = page.locator(".lva-quote-text").first
-    expect(card).to_be_visible(timeout=60_000)
-    quote = card.inner_text()
-    assert "Better Care Fund" in quote
-    page.screenshot(path=str(ARTIFACTS / "2-answer-with-quote-cards.png"), full_page=True)
 
-    page.get_by_role("button", name="Open in report").first.click()
-    mark = page.locator("mark.lva-highlight").first
+
+def last_answer(page: Page):  # type: ignore[no-untyped-def]
+    return page.locator('[data-testid="stChatMessage"]').filter(has=page.locator(".lva-answer")).last
+
+
+def shot(page: Page, name: str, full_page: bool = False) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
+
+
+def in_viewport(page: Page, locator) -> bool:  # type: ignore[no-untyped-def]
+    box = locator.bounding_box()
+    size = page.viewport_size
+    assert box and size
+    return box["y"] >= 0 and box["y"] + min(box["height"], 40) <= size["height"]
+
+
+def test_desktop_answer_citations_and_source(ui_url: str, browser: Browser, bcf: dict) -> None:
+    page = open_page(browser, ui_url, DESKTOP)
+    shot(page, "desktop-1-first-screen.png")
+    ask(page, BCF)
+    answer = last_answer(page)
+    expect(answer).to_be_visible(timeout=60_000)
+    expect(answer.locator("a.lva-cite")).to_have_count(len(bcf["citations"]))
+    page.wait_for_timeout(500)
+    shot(page, "desktop-2-compact-answer.png")
+
+    # A three-point answer fits a laptop screen with its sources collapsed.
+    assert len(bcf["citations"]) == 3
+    expect(answer.locator(".lva-card").first).to_be_hidden()
+    height = answer.bounding_box()["height"]  # type: ignore[index]
+    assert height <= 900, f"the answer is {height:.0f}px tall"
+
+    # Clicking [2] opens the sources and brings card 2, with its quote, into view.
+    answer.locator("a.lva-cite", has_text="[2]").click()
+    card = page.locator(".st-key-card-1-2")
+    expect(card).to_be_visible(timeout=10_000)
+    assert "lva-active" in (card.get_attribute("class") or "")
+    quote = bcf["citations"][1]["quote"]
+    assert card.locator(".lva-quote-text").inner_text() == quote
+    page.wait_for_timeout(600)
+    assert in_viewport(page, card)
+    shot(page, "desktop-3-card-2-revealed.png")
+
+    # "Open in report" shows the section over the chat, exactly the quote highlighted and in view.
+    card.get_by_role("button", name="Open in report").click()
+    mark = page.locator("mark.lva-highlight")
     expect(mark).to_be_visible(timeout=30_000)
     assert mark.inner_text() == quote
-    page.screenshot(path=str(ARTIFACTS / "3-source-highlighted.png"), full_page=True)
+    page.wait_for_timeout(600)
+    assert in_viewport(page, mark)
+    shot(page, "desktop-4-source-highlighted.png")
+    page.keyboard.press("Escape")
+    expect(mark).to_be_hidden(timeout=10_000)
+
+    # The chat box's focus ring is neutral, not the error-red of the default theme.
+    page.get_by_placeholder("Ask about the report…").focus()
+    colour = page.evaluate(
+        """() => { const box = document.querySelector('[data-testid="stChatInput"]');
+        const styled = [box, ...box.querySelectorAll('*')].map(e => getComputedStyle(e).borderColor);
+        return styled.join(' '); }"""
+    )
+    assert "255, 75, 75" not in colour and "rgb(255, 43, 43)" not in colour, colour
 
 
-def test_phone_width_reads_without_sideways_scrolling(ui_url: str, browser: Browser) -> None:
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    phone = context.new_page()
-    phone.goto(ui_url)
-    expect(phone.get_by_text("Try asking")).to_be_visible(timeout=60_000)
-    phone.wait_for_timeout(500)  # let the sidebar finish collapsing
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 400
-    phone.screenshot(path=str(ARTIFACTS / "4-phone-width.png"), full_page=True)
-    context.close()
+def test_desktop_not_covered_and_contents(ui_url: str, browser: Browser) -> None:
+    page = open_page(browser, ui_url, DESKTOP)
+    ask(page, "What is the capital of France?")
+    expect(page.get_by_text("Related passages you might explore")).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("The report doesn't cover that.")).to_have_count(1)
+    shot(page, "desktop-5-not-covered.png")
+
+    # The contents: a tree in the sidebar; a section opens over the chat wherever the reader is.
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    sidebar.get_by_text("The hurdles", exact=True).click()
+    sidebar.get_by_role("button", name="It's a system, not a poker game").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_be_visible(timeout=30_000)
+    expect(dialog.locator(".lva-source")).to_contain_text("Better Care Fund")
+    assert in_viewport(page, dialog.locator(".lva-source"))
+    shot(page, "desktop-6-contents-section.png")
+
+
+def test_phone_reads_without_sideways_scrolling(ui_url: str, browser: Browser, bcf: dict) -> None:
+    page = open_page(browser, ui_url, PHONE)
+    page.wait_for_timeout(500)  # let the sidebar finish collapsing
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    opener = page.get_by_role("button", name="Menu")
+    expect(opener).to_be_visible()
+    shot(page, "phone-1-first-screen.png")
+    ask(page, BCF)
+    answer = last_answer(page)
+    expect(answer).to_be_visible(timeout=60_000)
+    page.wait_for_timeout(500)
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "phone-2-compact-answer.png")
+    answer.locator("a.lva-cite", has_text="[2]").click()
+    card = page.locator(".st-key-card-1-2")
+    expect(card).to_be_visible(timeout=10_000)
+    assert card.locator(".lva-quote-text").inner_text() == bcf["citations"][1]["quote"]
+    page.wait_for_timeout(600)
+    assert in_viewport(page, card)
+    shot(page, "phone-3-card-2-revealed.png")
+    opener.click()
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Contents")).to_be_visible()
+    shot(page, "phone-4-menu.png")

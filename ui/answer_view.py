@@ -66,7 +66,7 @@ def feedback(client: AssistantClient, index: int, question: str, answer: dict[st
         return
     with st.popover("Add a comment", icon=":material/chat_bubble:", type="tertiary"):
         comment = st.text_area("What was good or missing?", key=f"comment-{index}", max_chars=2000)
-        if st.button("Send", key=f"send-comment-{index}", disabled=not comment.strip()):
+        if st.button("Send", key=f"send-comment-{index}") and comment.strip():
             try:
                 client.feedback(question, answer["answer"], value, comment.strip())
                 record["commented"] = True
