@@ -21,6 +21,8 @@ from assistant.embeddings import MiniLMEmbeddings  # noqa: E402
 from assistant.factory import Resources, build_engine, build_index  # noqa: E402
 from assistant.retrieve import HybridRetriever  # noqa: E402
 
+# Real redis-server and PostgreSQL fixtures (`redis_server`, `postgres`), started on free ports when a test asks.
+pytest_plugins = ("tests.services",)
 REPO = Path(__file__).resolve().parent
 CORPUS = REPO / "corpus"
 REPORT = CORPUS / "the-revolution-will-be-improvised.md"

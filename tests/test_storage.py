@@ -22,7 +22,7 @@ from assistant.factory import Resources
 from assistant.feedback import FeedbackStore
 from assistant.types import ConversationTurn, FeedbackRequest
 from conftest import VENV_BIN, make_settings, with_settings
-from tests.services import PostgresServer, fresh_database, postgres  # noqa: F401 - fixture
+from tests.services import PostgresServer, fresh_database
 
 ANSWER = {"answer": "Pool the budgets [1].", "answerable": True, "citations": [{"n": 1}], "engine": "extractive"}
 

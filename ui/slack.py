@@ -2,7 +2,8 @@
 
 A separate process from the API, so it scales and deploys on its own. Slack requests are verified with the
 signing secret by slack_bolt (5-minute replay window); every event is acknowledged at once and answered on a
-worker thread; the same event is never answered twice.
+worker thread; the same event is never answered twice, by one bot process or many (with `LVA_REDIS_URL`, the event
+id is claimed in Redis with SET NX EX; without it, per process).
 """
 
 from __future__ import annotations
@@ -10,20 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from typing import Any
 
-from cachetools import TTLCache
 from fastapi import FastAPI, Request
 from limits import parse
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.fastapi import SlackRequestHandler
 from slack_sdk import WebClient
 
 from assistant.config import Settings
 from assistant.errors import InputError
+from assistant.shared import Once, RedisLink, SharedLimiter
 from ui.client import ApiError, ApiRateLimited, AssistantClient
 from ui.slack_blocks import APOLOGY, EMPTY_QUESTION, RATE_LIMITED, answer_blocks, apology_blocks
 
@@ -31,22 +29,6 @@ log = logging.getLogger("lva.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+>")
 THINKING = "Looking that up in the report…"
 HISTORY_TURNS = 20
-
-
-class SeenEvents:
-    """Event ids already taken, kept for an hour (Slack retries within minutes)."""
-
-    def __init__(self) -> None:
-        self._ids: TTLCache[str, bool] = TTLCache(maxsize=50_000, ttl=3600)
-        self._lock = threading.Lock()
-
-    def first_time(self, event_id: str) -> bool:
-        """True once per id; False for every later delivery."""
-        with self._lock:
-            if event_id in self._ids:
-                return False
-            self._ids[event_id] = True
-            return True
 
 
 def question_text(text: str) -> str:
@@ -57,11 +39,11 @@ def question_text(text: str) -> str:
 class LocalVisionBot:
     """The listeners, with their collaborators handed in."""
 
-    def __init__(self, assistant: AssistantClient, rate_limit: str) -> None:
+    def __init__(self, assistant: AssistantClient, rate_limit: str, link: RedisLink | None = None) -> None:
         self.assistant = assistant
         self.limit = parse(rate_limit)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-        self.seen = SeenEvents()
+        self.limiter = SharedLimiter(link)
+        self.seen = Once(link, "lva:slack:event", ttl_s=3600)  # an hour: Slack retries within minutes
 
     # --- middleware ---------------------------------------------------------------------------------
 
@@ -102,7 +84,7 @@ class LocalVisionBot:
         channel = (body.get("channel") or {}).get("id")
         user = (body.get("user") or {}).get("id")
         try:
-            self.assistant.feedback(data.get("q") or "(unknown)", data.get("a") or "(unknown)", rating)
+            self.assistant.for_user(user).feedback(data.get("q") or "(unknown)", data.get("a") or "(unknown)", rating)
             text = "Thanks for the feedback — it helps us improve the assistant."
         except ApiError as exc:
             log.warning("feedback not stored: %s", exc.kind)
@@ -126,7 +108,7 @@ class LocalVisionBot:
         if not question:
             client.chat_postMessage(channel=channel, thread_ts=thread, text=EMPTY_QUESTION)
             return
-        if not self.limiter.hit(self.limit, "slack", event.get("user") or "unknown"):
+        if not self.limiter.hit(self.limit, "slack", event.get("user") or "unknown")[0]:
             client.chat_postMessage(channel=channel, thread_ts=thread, text=RATE_LIMITED)
             return
         placeholder = client.chat_postMessage(channel=channel, thread_ts=thread, text=THINKING)
@@ -136,7 +118,7 @@ class LocalVisionBot:
                 replies = self._replies(client, channel, thread)
             history = self._history(replies, event["ts"], bot_user)
         try:
-            text, blocks = answer_blocks(question, self.assistant.ask(question, history))
+            text, blocks = answer_blocks(question, self.assistant.for_user(event.get("user")).ask(question, history))
         except ApiRateLimited:
             text, blocks = apology_blocks(RATE_LIMITED)
         except ApiError as exc:
@@ -176,7 +158,7 @@ def build_bolt_app(settings: Settings, assistant: AssistantClient | None = None)
     client = WebClient(token=token, base_url=settings.slack_api_url or WebClient.BASE_URL)
     signing_secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else None
     app = App(token=token, client=client, signing_secret=signing_secret, process_before_response=False)
-    bot = LocalVisionBot(assistant, settings.slack_rate_limit)
+    bot = LocalVisionBot(assistant, settings.slack_rate_limit, RedisLink.from_settings(settings))
     app.middleware(bot.once_per_event)
     app.event("app_mention")(bot.on_mention)
     app.event("message")(bot.on_message)
