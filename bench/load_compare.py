@@ -1,5 +1,6 @@
-"""Side by side, in one run on one machine: `lva serve --workers 2` (extractive) and the LangChain baseline
-endpoint with 2 workers, each under the same bounded load. Prints JSON, then a one-line summary.
+"""Side by side, in one run on one machine: `lva serve --workers 2` (extractive) without and with the Redis answer
+cache, and the LangChain baseline endpoint with 2 workers, each under the same bounded load. Prints JSON, then
+one-line summaries. The cached run starts its own `redis-server` on a free port (skipped, with a note, without one).
 
 Usage: python bench/load_compare.py [--concurrency 16] [--duration 60]
 """
@@ -10,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,24 @@ def wait_ready(url: str, path: str, proc: subprocess.Popen) -> None:
     raise RuntimeError(f"{url} never became ready")
 
 
+def serve_and_load(env: dict[str, str], args: argparse.Namespace) -> dict:
+    """`lva serve --workers 2` under the load; with LVA_REDIS_URL in env, behind the answer cache."""
+    port = free_port()
+    ours = subprocess.Popen(
+        [str(BIN / "lva"), "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}", "/readyz", ours)
+        asyncio.run(run(f"http://127.0.0.1:{port}", 4, 3))  # warm both workers
+        return asyncio.run(run(f"http://127.0.0.1:{port}", args.concurrency, args.duration))
+    finally:
+        ours.terminate()
+        ours.wait(30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--concurrency", type=int, default=16)
@@ -54,20 +74,23 @@ def main() -> None:
     }
     subprocess.run([str(BIN / "lva"), "ingest", str(ROOT / "corpus")], env=env, check=True, capture_output=True)
     results = {}
-    port = free_port()
-    ours = subprocess.Popen(
-        [str(BIN / "lva"), "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_ready(f"http://127.0.0.1:{port}", "/readyz", ours)
-        asyncio.run(run(f"http://127.0.0.1:{port}", 4, 3))  # warm both workers
-        results["lva"] = asyncio.run(run(f"http://127.0.0.1:{port}", args.concurrency, args.duration))
-    finally:
-        ours.terminate()
-        ours.wait(30)
+    results["lva"] = serve_and_load(env, args)
+    redis_server = shutil.which("redis-server")
+    if redis_server:
+        redis_port = free_port()
+        redis = subprocess.Popen(
+            [redis_server, "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            cwd=data,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            results["lva_cached"] = serve_and_load({**env, "LVA_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}, args)
+        finally:
+            redis.terminate()
+            redis.wait(30)
+    else:
+        print("no redis-server on PATH: the cached run is skipped (apt-get install redis-server)", file=sys.stderr)
     port = free_port()
     baseline = subprocess.Popen(
         [
@@ -99,6 +122,8 @@ def main() -> None:
     ours_r = results["lva"]
     ok = ours_r["errors"] == 0 and ours_r["rps"] >= 60 and ours_r["p95_ms"] <= 250
     print(f"{'PASS' if ok else 'MISS'} lva (targets: 0 errors, ≥60 req/s, p95 ≤250 ms) — " + summary(ours_r))
+    if "lva_cached" in results:
+        print("      cached — " + summary(results["lva_cached"]))
     print("      baseline — " + summary(results["langchain_baseline"]))
 
 
