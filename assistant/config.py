@@ -28,6 +28,25 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(
         None, description="Path to a sentence-transformers model; default: the packaged all-MiniLM-L6-v2."
     )
+    embedding_backend: Literal["torch", "onnx"] = Field(
+        "torch",
+        description="Runtime of the local model: torch, or onnx (ONNX Runtime on a one-off export under "
+        "`<data dir>/models/onnx/`; the same vectors).",
+    )
+    embeddings_url: str | None = Field(
+        None,
+        description="Embed through an OpenAI-compatible server (`http://host:port/v1`: vLLM, TEI, Ollama, "
+        "llama.cpp, OpenAI) instead of the local model.",
+    )
+    embeddings_model: str = Field(
+        "sentence-transformers/all-MiniLM-L6-v2", description="Model name sent to the embeddings server."
+    )
+    embeddings_api_key: SecretStr = Field(SecretStr("not-needed"), description="API key for the embeddings server.")
+    embeddings_timeout_s: float = Field(30.0, gt=0, description="Per-request timeout for the embeddings server.")
+    embeddings_max_retries: int = Field(
+        4, ge=0, description="Retries, with exponential backoff, on 429, 5xx, timeouts and refused connections."
+    )
+    embeddings_concurrency: int = Field(4, ge=1, description="Requests to the embeddings server in flight at once.")
     embed_batch_size: int = Field(32, ge=1, description="Texts per embedding batch.")
     embed_progress: bool = Field(True, description="Show a progress bar while embedding.")
     sentence_vectors: bool = Field(

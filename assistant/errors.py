@@ -55,3 +55,16 @@ class StorageUnavailable(AssistantError):
     """The feedback and conversations database cannot be reached; answers are unaffected."""
 
     code = "storage_unavailable"
+
+
+class EmbeddingsUnavailable(IndexUnavailable):
+    """The embedding model cannot be loaded, or the embeddings server cannot be reached or keeps failing."""
+
+    code = "embeddings_unavailable"
+
+
+class EmbeddingModelMismatch(IndexUnavailable):
+    """The index was embedded by another model than the one configured: its vectors and the queries' would not
+    share a space."""
+
+    code = "embedding_model_mismatch"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
+from langchain_core.embeddings import Embeddings
+
 from assistant.answer import ExtractiveEngine
 from assistant.config import Settings
-from assistant.embeddings import MiniLMEmbeddings
+from assistant.embeddings import MiniLMEmbeddings, RemoteEmbeddings
 from assistant.index import ChunkIndex, connect_chroma
 from assistant.retrieve import HybridRetriever
 from assistant.types import Answer, AskRequest
@@ -29,15 +32,34 @@ class Resources:
     """Everything a request needs, built once per process."""
 
     settings: Settings
-    embedder: MiniLMEmbeddings
+    embedder: Embeddings
     index: ChunkIndex
     retriever: HybridRetriever
     engine: Engine
 
 
-def build_embedder(settings: Settings) -> MiniLMEmbeddings:
-    """The embedding model wrapper (the weights load on first use); ingest draws its own progress bar."""
-    return MiniLMEmbeddings(settings.embedding_model, settings.embed_batch_size, progress=False)
+def build_embedder(settings: Settings) -> Embeddings:
+    """A server's embeddings when `LVA_EMBEDDINGS_URL` is set, else the local model on `LVA_EMBEDDING_BACKEND`
+    (loaded on first use; ingest draws its own progress bar)."""
+    if settings.embeddings_url:
+        return RemoteEmbeddings(
+            settings.embeddings_url,
+            settings.embeddings_model,
+            settings.embeddings_api_key.get_secret_value(),
+            batch_size=settings.embed_batch_size,
+            timeout_s=settings.embeddings_timeout_s,
+            max_retries=settings.embeddings_max_retries,
+            concurrency=settings.embeddings_concurrency,
+        )
+    return MiniLMEmbeddings(
+        settings.embedding_model,
+        settings.embed_batch_size,
+        progress=False,
+        backend=settings.embedding_backend,
+        models_dir=settings.resolved_data_dir() / "models",
+        # Several workers on few cores: each gets its share, instead of all fighting for all.
+        threads=max(1, (os.cpu_count() or 1) // max(1, settings.workers)),
+    )
 
 
 def build_index(settings: Settings) -> ChunkIndex:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlparse
 
 from assistant.config import Settings
-from assistant.errors import AssistantError, IndexNotReady, IndexUnavailable
+from assistant.errors import AssistantError, EmbeddingModelMismatch, IndexNotReady, IndexUnavailable
 from assistant.textnorm import split_sentences
 from assistant.types import SECTION_SEPARATOR, Chunk, SearchFilters
 
@@ -140,6 +140,45 @@ def matches_filters(chunk: Chunk, filters: SearchFilters | None) -> bool:
     return not (filters.section and filters.section not in (chunk.section, chunk.section.split(SECTION_SEPARATOR)[0]))
 
 
+@dataclass(frozen=True)
+class EmbeddingRecord:
+    """Which model made a generation's vectors, and their length: recorded on the collection at ingest."""
+
+    model: str
+    dimension: int
+
+    def __str__(self) -> str:
+        return f"{self.model} ({self.dimension} dimensions)"
+
+
+def same_model(a: str, b: str) -> bool:
+    """Whether two model names are one model: `sentence-transformers/all-MiniLM-L6-v2` as a server names it is the
+    packaged `all-MiniLM-L6-v2`, so a corpus embedded on a server can be queried with the local model."""
+    return a.rsplit("/", 1)[-1].lower() == b.rsplit("/", 1)[-1].lower()
+
+
+def check_embedding_model(recorded: EmbeddingRecord | None, model: str, dimension: int | None) -> None:
+    """Refuse to mix vector spaces: raise `EmbeddingModelMismatch`, naming both models, unless they are one."""
+    if recorded is None:
+        return  # an index from before models were recorded, or none yet
+    if same_model(recorded.model, model) and dimension in (None, recorded.dimension):
+        return
+    mine = f"{model} ({dimension} dimensions)" if dimension else model
+    raise EmbeddingModelMismatch(
+        f"the index was embedded with {recorded} but the configured embedder is {mine}; configure "
+        f"{recorded.model} again (LVA_EMBEDDINGS_URL, LVA_EMBEDDINGS_MODEL, LVA_EMBEDDING_MODEL), or run "
+        f"`lva ingest --rebuild` to re-embed everything with {model}"
+    )
+
+
+def embedding_record(metadata: dict[str, Any] | None) -> EmbeddingRecord | None:
+    """The embedding record in a collection's metadata, if it has one."""
+    meta = metadata or {}
+    if not meta.get("embedding_model"):
+        return None
+    return EmbeddingRecord(str(meta["embedding_model"]), int(meta.get("embedding_dimension") or 0))
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -208,6 +247,11 @@ class ChunkIndex:
         return self._handle
 
     @store_call
+    def embedding_record(self) -> EmbeddingRecord | None:
+        """The model and dimension that made the published generation (None before the first ingest)."""
+        return embedding_record(self.active().metadata) if self.active_name() else None
+
+    @store_call
     def count(self) -> int:
         """Chunks in the published collection (0 before the first ingest)."""
         return self.active().count() if self.active_name() else 0
@@ -252,10 +296,14 @@ class ChunkIndex:
 
     @store_call
     def dense_query(
-        self, embedding: Sequence[float], n: int, filters: SearchFilters | None = None
+        self, embedding: Sequence[float], n: int, filters: SearchFilters | None = None, model: str | None = None
     ) -> list[tuple[Chunk, float]]:
-        """The n chunks most similar to the query, scoring each chunk by its best vector; best first."""
+        """The n chunks most similar to the query, scoring each chunk by its best vector; best first.
+        `model` names the query's embedder: a query from another model than the index's is refused."""
         collection, total, _ = self._active_handle()
+        recorded = embedding_record(collection.metadata)
+        if recorded is not None:
+            check_embedding_model(recorded, model or recorded.model, len(embedding))
         if total <= 0 or n <= 0:
             return []
         # Several vectors may belong to one chunk, so ask for 3n and keep each chunk's best.
@@ -285,12 +333,15 @@ class ChunkIndex:
 
     # --- writing: only ingest calls these -------------------------------------------------------
 
-    def new_generation(self) -> Collection:
-        """A fresh, unpublished collection in cosine space."""
+    def new_generation(self, embedding: EmbeddingRecord | None = None) -> Collection:
+        """A fresh, unpublished collection in cosine space, recording which model embeds it."""
         name = f"{self.prefix}-chunks-{time.time_ns()}"
+        metadata: dict[str, Any] = {"hnsw:space": "cosine"}
+        if embedding is not None:
+            metadata.update(embedding_model=embedding.model, embedding_dimension=embedding.dimension)
         return self.client.create_collection(
             name,
-            metadata={"hnsw:space": "cosine"},
+            metadata=metadata,
             embedding_function=None,  # type: ignore[arg-type]
         )
 

@@ -13,6 +13,7 @@ import Stemmer
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
+from assistant.embeddings import embedding_model_name
 from assistant.errors import InputError
 from assistant.index import ChunkIndex, matches_filters
 from assistant.types import Chunk, Passage, SearchFilters
@@ -159,7 +160,7 @@ class HybridRetriever:
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         self._current()
-        dense = self.index.dense_query(self.embed_query(query), n, filters)
+        dense = self.index.dense_query(self.embed_query(query), n, filters, model=embedding_model_name(self.embedder))
         lexical = self.bm25_ranking(query, n, filters)
         by_id: dict[str, Chunk] = {c.id: c for c, _ in dense}
         by_id.update({c.id: c for c, _ in lexical})

@@ -10,8 +10,16 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from assistant.config import Settings
+from assistant.embeddings import embedding_dimension, embedding_model_name
 from assistant.errors import IngestBusy, IngestError
-from assistant.index import ChunkIndex, chunk_to_metadata, ensure_writable_dir, vector_records
+from assistant.index import (
+    ChunkIndex,
+    EmbeddingRecord,
+    check_embedding_model,
+    chunk_to_metadata,
+    ensure_writable_dir,
+    vector_records,
+)
 from assistant.types import Chunk, IngestReport
 from ingest.chunk import chunk_document
 from ingest.parse import SUPPORTED_SUFFIXES, parse_file
@@ -66,6 +74,9 @@ def _ingest_locked(
     chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool, progress: bool, sentences: bool
 ) -> IngestReport:
     index.collect_garbage()  # generations left behind by a killed ingest
+    model = embedding_model_name(embedder)
+    recorded = None if rebuild else index.embedding_record()
+    check_embedding_model(recorded, model, None)  # by name first: it costs nothing, loads no model
     records = [record for chunk in chunks for record in vector_records(chunk, sentences)]
     published = set() if rebuild else index.active_record_ids()
     wanted = {r.id for r in records}
@@ -75,8 +86,10 @@ def _ingest_locked(
         return IngestReport(
             files=files, chunks=len(chunks), embedded=0, reused=len(chunks), removed=0, collection=name, changed=False
         )
+    embedding = EmbeddingRecord(model, embedding_dimension(embedder))
+    check_embedding_model(recorded, model, embedding.dimension)
     # Written batch by batch into an unpublished collection: a crash here leaves the served one untouched.
-    collection = index.new_generation()
+    collection = index.new_generation(embedding)
     fresh_chunks: set[str] = set()
     with tqdm(total=len(records), desc="indexing", unit="vec", disable=not progress) as bar:
         for i in range(0, len(records), ADD_BATCH):

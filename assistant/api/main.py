@@ -35,8 +35,8 @@ def _warm_up(resources: Resources) -> None:
 
     # Several workers on few cores: one BLAS pool each, sized to its share, instead of all fighting for all.
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, resources.settings.workers)))
-    resources.embedder.embed_query("warm up")
     try:
+        resources.embedder.embed_query("warm up")
         _ = resources.retriever.chunks
     except AssistantError as exc:
         log.warning("index not ready at start-up: %s", exc)

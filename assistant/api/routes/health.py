@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from assistant.api.deps import ResourcesDep
-from assistant.embeddings import MODEL_NAME
+from assistant.embeddings import embedding_model_name
 from assistant.errors import AssistantError
 from assistant.types import Readiness
 
@@ -29,5 +29,12 @@ def readyz(resources: ResourcesDep) -> JSONResponse:
         ready, detail = chunks > 0, None if chunks else "no index yet: run `lva ingest`"
     except AssistantError as exc:
         chunks, index, ready, detail = 0, None, False, str(exc)
-    body = Readiness(ready=ready, chunks=chunks, model=MODEL_NAME, engine=engine, index=index, detail=detail)
+    body = Readiness(
+        ready=ready,
+        chunks=chunks,
+        model=embedding_model_name(resources.embedder),
+        engine=engine,
+        index=index,
+        detail=detail,
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ready else 503)
