@@ -163,8 +163,11 @@ def test_phone_reads_without_sideways_scrolling(ui_url: str, browser: Browser, b
     page = open_page(browser, ui_url, PHONE)
     page.wait_for_timeout(500)  # let the sidebar finish collapsing
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    opener = page.get_by_role("button", name="Menu")
+    # The sidebar's opener is labelled, not a bare "»".
+    opener = page.locator('[data-testid="stExpandSidebarButton"]')
     expect(opener).to_be_visible()
+    label = opener.evaluate("e => getComputedStyle(e, '::after').content")
+    assert label == '"Menu"', label
     shot(page, "phone-1-first-screen.png")
     ask(page, BCF)
     answer = last_answer(page)
@@ -180,5 +183,8 @@ def test_phone_reads_without_sideways_scrolling(ui_url: str, browser: Browser, b
     assert in_viewport(page, card)
     shot(page, "phone-3-card-2-revealed.png")
     opener.click()
-    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Contents")).to_be_visible()
+    contents = page.locator('[data-testid="stSidebar"]').get_by_text("Contents", exact=True)
+    expect(contents).to_be_visible()
+    page.wait_for_timeout(600)  # the sidebar slides in
+    assert in_viewport(page, contents) and contents.bounding_box()["x"] >= 0  # type: ignore[index]
     shot(page, "phone-4-menu.png")

@@ -32,6 +32,7 @@ STARTERS = [
     "What were the light bulb moments for leaders?",
     "What are the building blocks for success?",
 ]
+AVATARS = {"user": ":material/person:", "assistant": ":material/menu_book:"}
 KINDS = {"The whole report": None, "Enablers' words": "quote", "Report narrative": "narrative", "Key messages": "list"}
 
 
@@ -83,7 +84,7 @@ def contents(tree: list[TocNode]) -> None:
     st.subheader("Contents")
     for i, node in enumerate(tree):
         if node.children:
-            with st.expander(node.title, key=f"tocgroup-{i}"):
+            with st.expander(node.title, key=f"tocgroup-{i}", type="compact"):
                 for j, child in enumerate(node.children):
                     toc_entry(child, f"toc-d1-{i}-{j}")
         else:
@@ -132,10 +133,10 @@ def ask(question: str, filters: dict[str, str] | None, cid: str) -> None:
     api = client()
     history = history_payload()
     st.session_state.failed = None
-    with st.chat_message("user"):
+    with st.chat_message("user", avatar=AVATARS["user"]):
         st.markdown(question)
     final: dict[str, Any] = {}
-    with st.chat_message("assistant"):
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         box = st.empty()
         shown = ""
         try:
@@ -161,9 +162,9 @@ def ask(question: str, filters: dict[str, str] | None, cid: str) -> None:
 
 def failed_turn(failed: dict[str, str]) -> str | None:
     """The question that failed, one friendly message, Retry / Edit, and the technical detail tucked away."""
-    with st.chat_message("user"):
+    with st.chat_message("user", avatar=AVATARS["user"]):
         st.markdown(failed["question"])
-    with st.chat_message("assistant"):
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         st.warning(friendly_error(failed["kind"], failed["detail"]), icon=":material/cloud_off:")
         with st.container(horizontal=True, gap="small"):
             retry = st.button("Retry", key="retry", icon=":material/refresh:", type="primary")
@@ -199,7 +200,7 @@ def main() -> None:
             if st.button(starter, key=f"starter-{i}", use_container_width=True):
                 question = starter
     for i, message in enumerate(messages):
-        with st.chat_message(message["role"]):
+        with st.chat_message(message["role"], avatar=AVATARS[message["role"]]):
             if message["role"] == "user":
                 st.markdown(message["content"])
                 continue

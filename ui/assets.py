@@ -33,13 +33,17 @@ a.lva-cite:focus-visible {{ outline: 2px solid {FOCUS}; outline-offset: 1px; }}
 .lva-source mark {{ background: #ffe58a; padding: 0 0.1rem; }}
 [class*="st-key-card-"] {{ transition: background-color 0.3s, box-shadow 0.3s; scroll-margin: 5rem; }}
 [class*="st-key-card-"].lva-active {{ box-shadow: 0 0 0 2px {ACCENT}; background: #f2f6fb; }}
-/* The table of contents reads as a tree: left-aligned entries, subsections indented. */
-[class*="st-key-toc-"] button {{ justify-content: flex-start; text-align: left; min-height: 1.9rem;
-  padding-top: 0.1rem; padding-bottom: 0.1rem; }}
-[class*="st-key-toc-"] button p {{ text-align: left; }}
-[class*="st-key-toc-d1-"] {{ padding-left: 1.1rem; border-left: 1px solid #dde3ea; margin-left: 0.45rem; }}
-[class*="st-key-related-"] button {{ justify-content: flex-start; text-align: left; }}
-[class*="st-key-related-"] button p {{ text-align: left; color: {ACCENT}; }}
+/* The table of contents reads as a tree: left-aligned entries, subsections indented under their heading. */
+[class*="st-key-toc-"] button, [class*="st-key-related-"] button {{ justify-content: flex-start; width: 100%;
+  text-align: left; }}
+[class*="st-key-toc-"] button > div, [class*="st-key-related-"] button > div {{ justify-content: flex-start; }}
+[class*="st-key-toc-"] button p, [class*="st-key-related-"] button p {{ text-align: left; }}
+[class*="st-key-toc-"] button {{ min-height: 1.8rem; padding: 0.1rem 0.25rem; }}
+[class*="st-key-toc-"] button:hover {{ background: #eef2f6; }}
+[class*="st-key-toc-d1-"] {{ padding-left: 0.6rem; border-left: 1px solid #d5dce4; margin-left: 0.5rem; }}
+[class*="st-key-related-"] button p {{ color: {ACCENT}; }}
+[class*="st-key-tocgroup-"] summary {{ padding: 0.3rem 0.25rem; margin: 0; overflow: visible; opacity: 1; }}
+[class*="st-key-tocgroup-"] summary, [class*="st-key-tocgroup-"] summary p {{ color: inherit; font-size: 0.875rem; }}
 /* A neutral focus colour: the theme's red border reads as an error on the chat box. */
 [data-testid="stChatInput"] > div:focus-within, [data-testid="stChatInput"]:focus-within,
 [data-testid="stChatInputTextArea"]:focus {{ border-color: {FOCUS} !important; box-shadow: none !important; }}
@@ -50,7 +54,10 @@ a.lva-cite:focus-visible {{ outline: 2px solid {FOCUS}; outline-offset: 1px; }}
   width: auto !important; gap: 0.25rem; padding-right: 0.5rem; }}
 [data-testid="stExpandSidebarButton"]::after, [data-testid="stSidebarCollapsedControl"] button::after {{
   content: "Menu"; font-size: 0.9rem; font-weight: 600; }}
-@media (max-width: 640px) {{ .lva-source {{ max-height: 55vh; }} }}
+@media (max-width: 640px) {{
+  .lva-source {{ max-height: 55vh; }}
+  a.lva-cite {{ font-size: 0.9rem; padding: 0.2rem 0.25rem; }}  /* a finger-sized target */
+}}
 </style>
 """
 
