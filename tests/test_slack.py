@@ -4,6 +4,7 @@ a live assistant API."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from assistant.factory import Resources
 from assistant.feedback import FeedbackStore
+from assistant.prompts import REFUSAL_MESSAGE
 from conftest import REPORT, LiveServer, free_port, with_settings
 from tests.fake_slack import BOT_USER, FakeSlack
 from ui.client import AssistantClient
@@ -23,6 +25,7 @@ from ui.slack import create_slack_app
 
 SECRET = "test-signing-secret"
 BCF = "How do we handle the Better Care Fund tension?"
+PARTIAL = "How should we measure the success of a systems leadership programme?"
 
 
 @pytest.fixture(scope="module")
@@ -103,21 +106,96 @@ def test_url_verification_challenge_is_answered(bot: str) -> None:
     assert response.status_code == 200 and "abc123" in response.text
 
 
-def test_mention_is_answered_in_its_thread_with_verbatim_quotes(bot: str, slack: FakeSlack) -> None:
+def blocks_of(update: dict) -> list[dict]:
+    return json.loads(update["blocks"]) if isinstance(update["blocks"], str) else update["blocks"]
+
+
+def block_texts(blocks: list[dict]) -> list[str]:
+    """Every piece of text a reader sees in the blocks."""
+    texts = []
+    for b in blocks:
+        if b["type"] == "section":
+            texts.append(b["text"]["text"])
+        elif b["type"] == "context":
+            texts += [e["text"] for e in b["elements"]]
+        elif b["type"] == "actions":
+            texts += [e["text"]["text"] for e in b["elements"]]
+    return texts
+
+
+def test_mention_is_answered_once_with_each_quote_once(bot: str, slack: FakeSlack, api_server: str) -> None:
     started = time.monotonic()
     response = signed_post(bot, event_body(mention(ts="1700000001.000001")))
     assert response.status_code == 200 and time.monotonic() - started < 3.0  # acknowledged at once
     placeholder = slack.wait_for("chat.postMessage")[0]
     assert placeholder["thread_ts"] == "1700000001.000001" and placeholder["channel"] == "C1"
-    update = slack.wait_for("chat.update")[0]
-    blocks = json.loads(update["blocks"]) if isinstance(update["blocks"], str) else update["blocks"]
-    contexts = [b["elements"][0]["text"] for b in blocks if b["type"] == "context"]
+    blocks = blocks_of(slack.wait_for("chat.update")[0])
+    answer = httpx.post(f"{api_server}/v1/ask", json={"question": BCF}, timeout=60).json()
+    assert answer["citations"]
+    everything = "\n".join(block_texts(blocks))
     report = REPORT.read_text("utf-8")
-    quotes = [c.split("“", 1)[1].rsplit("”", 1)[0] for c in contexts if "“" in c]
-    assert quotes and all(q in report for q in quotes)
+    for c in answer["citations"]:
+        assert c["quote"] in report
+        assert everything.count(c["quote"]) == 1, c["quote"]  # the answer once, each quote once
+    contexts = [b["elements"][0]["text"] for b in blocks if b["type"] == "context"]
+    assert all(any(f"*[{c['n']}]*" in x and c["quote"] in x for x in contexts) for c in answer["citations"])
     assert any("It's a system, not a poker game" in c for c in contexts)
-    actions = [b for b in blocks if b["type"] == "actions"][0]
-    assert [e["action_id"] for e in actions["elements"]] == ["lva_feedback_up", "lva_feedback_down"]
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert len(sections) == 1 and sections[0].startswith("The report speaks to this in")
+    assert "corpus/" not in everything and "Searched for" not in everything
+    actions = [b for b in blocks if b["type"] == "actions"]
+    assert [e["action_id"] for e in actions[-1]["elements"]] == ["lva_feedback_up", "lva_feedback_down"]
+
+
+def test_suggestion_button_asks_in_the_thread(bot: str, slack: FakeSlack) -> None:
+    root = "1700000010.000001"
+    signed_post(bot, event_body(mention(ts=root)))
+    answered = slack.wait_for("chat.update")[0]
+    blocks = blocks_of(answered)
+    suggestions = [b for b in blocks if b.get("block_id") == "lva_suggestions"]
+    assert suggestions, "an answer offers follow-up questions"
+    buttons = suggestions[0]["elements"]
+    assert 2 <= len(buttons) <= 3 and all(len(b["text"]["text"]) <= 75 for b in buttons)
+    slack.reset()
+    slack.thread_messages = [
+        {"ts": root, "user": "U1", "text": f"<@{BOT_USER}> {BCF}"},
+        {"ts": answered["ts"], "user": BOT_USER, "bot_id": "BBOT", "text": answered["text"]},
+    ]
+    clicked = buttons[0]
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": "U7"},
+        "api_app_id": "A1",
+        "channel": {"id": "C1"},
+        "message": {"ts": answered["ts"], "thread_ts": root},
+        "container": {"type": "message", "channel_id": "C1", "message_ts": answered["ts"]},
+        "trigger_id": "t",
+        "response_url": "http://127.0.0.1:9/none",
+        "actions": [{**clicked, "block_id": "lva_suggestions", "action_ts": "1"}],
+    }
+    response = signed_post(
+        bot, urlencode({"payload": json.dumps(payload)}), content_type="application/x-www-form-urlencoded"
+    )
+    assert response.status_code == 200
+    placeholder = slack.wait_for("chat.postMessage")[0]
+    assert placeholder["channel"] == "C1" and placeholder["thread_ts"] == root  # asked in the thread
+    update = slack.wait_for("chat.update")[0]
+    follow_up = blocks_of(update)
+    assert f"<@U7> asked: _{clicked['value']}_" == follow_up[0]["elements"][0]["text"]
+    assert any(b["type"] == "section" for b in follow_up) or "doesn't cover" in update["text"]
+    assert slack.methods("conversations.replies")[0]["ts"] == root  # the thread's history went with it
+
+
+def test_partly_covered_is_labelled(bot: str, slack: FakeSlack, api_server: str) -> None:
+    answer = httpx.post(f"{api_server}/v1/ask", json={"question": PARTIAL}, timeout=60).json()
+    assert answer["coverage"] == "partial", answer["answer"]
+    signed_post(bot, event_body(mention(PARTIAL, ts="1700000011.000001")))
+    texts = block_texts(blocks_of(slack.wait_for("chat.update")[0]))
+    assert texts[0].startswith("*Partly covered*")
+    assert answer["answer"].splitlines()[0] in "\n".join(texts)
+    for c in answer["citations"]:
+        assert "\n".join(texts).count(c["quote"]) == 1
 
 
 @pytest.mark.parametrize("case", ["bad signature", "stale timestamp"])
@@ -164,13 +242,8 @@ def test_thread_follow_up_carries_the_history(bot: str, slack: FakeSlack) -> Non
     update = slack.wait_for("chat.update")[0]
     assert slack.wait_for("chat.postMessage")[0]["thread_ts"] == root
     assert slack.methods("conversations.replies")[0]["ts"] == root
-    blocks = update["blocks"] if isinstance(update["blocks"], list) else json.loads(update["blocks"])
-    searched = [
-        b["elements"][0]["text"]
-        for b in blocks
-        if b["type"] == "context" and "Searched for" in b["elements"][0]["text"]
-    ]
-    assert searched and "Better Care Fund" in searched[0]
+    answering = [t for t in block_texts(blocks_of(update)) if t.startswith("Answering:")]
+    assert answering and "Better Care Fund" in answering[0]
 
 
 def test_direct_message_is_answered(bot: str, slack: FakeSlack) -> None:
@@ -191,8 +264,11 @@ def test_direct_message_is_answered(bot: str, slack: FakeSlack) -> None:
 def test_refusal_is_polite_with_closest_passages(bot: str, slack: FakeSlack) -> None:
     signed_post(bot, event_body(mention("What is the capital of France?", ts="1700000006.000001")))
     update = slack.wait_for("chat.update")[0]
-    assert "doesn't cover that" in update["text"]
-    assert "closest passages" in json.dumps(update["blocks"])
+    assert update["text"] == REFUSAL_MESSAGE
+    texts = block_texts(blocks_of(update))
+    assert texts.count(REFUSAL_MESSAGE) == 1 and "*Related passages you might explore:*" in texts
+    related = [t for t in texts if t.startswith("_")]
+    assert related and not [t for t in related if re.search(r"\[\d+\]|““|””", t)]  # pointers, not citations
 
 
 def test_feedback_button_posts_to_the_api(bot: str, slack: FakeSlack, report_resources: Resources) -> None:

@@ -23,7 +23,7 @@ from assistant.config import Settings
 from assistant.errors import InputError
 from assistant.shared import Once, RedisLink, SharedLimiter
 from ui.client import ApiError, ApiRateLimited, AssistantClient
-from ui.slack_blocks import APOLOGY, EMPTY_QUESTION, RATE_LIMITED, answer_blocks, apology_blocks
+from ui.slack_blocks import APOLOGY, EMPTY_QUESTION, RATE_LIMITED, answer_blocks, apology_blocks, asked_by
 
 log = logging.getLogger("lva.slack")
 MENTION = re.compile(r"<@[A-Z0-9]+>")
@@ -93,6 +93,20 @@ class LocalVisionBot:
             message = body.get("message") or {}
             client.chat_postEphemeral(channel=channel, user=user, text=text, thread_ts=message.get("thread_ts"))
 
+    def on_suggestion(
+        self, ack: Any, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: Any
+    ) -> None:
+        """A suggested follow-up button: ask its question in the answer's thread, as the person who clicked."""
+        ack()
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+        user = (body.get("user") or {}).get("id")
+        message = body.get("message") or {}
+        thread = message.get("thread_ts") or message.get("ts") or (body.get("container") or {}).get("message_ts")
+        question = (action.get("value") or "").strip()
+        if channel and question:
+            event = {"channel": channel, "user": user, "text": question, "ts": ""}
+            self.answer(client, event, thread, context.get("bot_user_id"), asked=user)
+
     # --- answering ----------------------------------------------------------------------------------
 
     def answer(
@@ -102,6 +116,7 @@ class LocalVisionBot:
         thread: str | None,
         bot_user: str | None,
         replies: list[dict[str, Any]] | None = None,
+        asked: str | None = None,
     ) -> None:
         channel = event["channel"]
         question = question_text(event.get("text", ""))
@@ -124,6 +139,8 @@ class LocalVisionBot:
         except ApiError as exc:
             log.warning("assistant API failed: %s", exc.kind)
             text, blocks = apology_blocks(APOLOGY)
+        if asked:  # a suggestion button leaves no message of its own: say who asked what
+            blocks = [asked_by(asked, question), *blocks]
         client.chat_update(channel=channel, ts=placeholder["ts"], text=text, blocks=blocks)
 
     @staticmethod
@@ -163,6 +180,7 @@ def build_bolt_app(settings: Settings, assistant: AssistantClient | None = None)
     app.event("app_mention")(bot.on_mention)
     app.event("message")(bot.on_message)
     app.action(re.compile(r"^lva_feedback_(up|down)$"))(bot.on_feedback)
+    app.action(re.compile(r"^lva_ask_\d+$"))(bot.on_suggestion)
     return app
 
 
