@@ -99,3 +99,7 @@ class CachingEngine:
     def stream(self, request: AskRequest) -> Iterator[tuple[str, dict]]:
         """Streams pass straight through."""
         return self.engine.stream(request)
+
+    def __getattr__(self, name: str) -> object:
+        # Anything else the engine offers (now or later) is the engine's own.
+        return getattr(self.engine, name)

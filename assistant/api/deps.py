@@ -7,7 +7,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
-from limits import parse
+from limits import RateLimitItem, parse
 
 from assistant.config import Settings
 from assistant.conversations import ConversationStore
@@ -72,18 +72,21 @@ class RateLimit:
         self.item = parse(settings.rate_limit)
         self.user_item = parse(settings.user_rate_limit)
         self.trusted = [key.get_secret_value().encode() for key in settings.trusted_client_keys]
+        # Without LVA_API_KEYS nobody checks bearer tokens: a made-up one must not buy a fresh bucket.
+        self.keys_checked = bool(settings.api_keys)
         self.limiter = SharedLimiter(link)
 
-    def bucket(self, request: Request) -> tuple[object, str]:
+    def bucket(self, request: Request) -> tuple[RateLimitItem, str]:
         """(limit, bucket) for this request. Only a trusted key's `X-LVA-User` chooses the bucket."""
         auth = request.headers.get("authorization", "")
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
-        if not token:
-            return self.item, "ip:" + (request.client.host if request.client else "unknown")
-        user = request.headers.get(USER_HEADER, "").strip()
-        if user and self._is_trusted(token.encode()):
-            return self.user_item, f"user:{_digest(token)}:{_digest(user)}"
-        return self.item, "key:" + _digest(token)
+        trusted = bool(token) and self._is_trusted(token.encode())
+        if trusted or (token and self.keys_checked):
+            user = request.headers.get(USER_HEADER, "").strip()
+            if trusted and user:
+                return self.user_item, f"user:{_digest(token)}:{_digest(user)}"
+            return self.item, "key:" + _digest(token)
+        return self.item, "ip:" + (request.client.host if request.client else "unknown")
 
     def _is_trusted(self, token: bytes) -> bool:
         matched = False
@@ -93,7 +96,7 @@ class RateLimit:
 
     def __call__(self, request: Request) -> None:
         item, bucket = self.bucket(request)
-        allowed, retry_after = self.limiter.hit(item, "lva", bucket)  # type: ignore[arg-type]
+        allowed, retry_after = self.limiter.hit(item, "lva", bucket)
         if not allowed:
             raise RateLimited(retry_after)
 
