@@ -43,10 +43,10 @@ def get_client(url: str, key: str | None) -> AssistantClient:
 
 
 def client() -> AssistantClient:
-    """The API client for the configured address."""
+    """The API client for the configured address, acting for this conversation (per-user limits)."""
     settings = Settings()
     key = settings.api_key.get_secret_value() if settings.api_key else None
-    return get_client(settings.api_url, key)
+    return get_client(settings.api_url, key).for_user(st.query_params.get(session.PARAM))
 
 
 def init_state() -> None:
