@@ -21,6 +21,7 @@ class Point:
     """One point of an answer: its text without markers, the quote it is made of (if any), and its markers."""
 
     text: str
+    raw: str = ""
     markers: list[int] = field(default_factory=list)
     prefix: str = ""
     quote: str | None = None
@@ -62,8 +63,9 @@ def split_point(text: str) -> Point:
     match = QUOTE_POINT.match(text)
     if match:
         prefix = match["prefix"].strip()
-        return Point(text=MARKER.sub("", text).strip(), markers=markers, prefix=prefix, quote=match["quote"].strip())
-    return Point(text=" ".join(MARKER.sub("", text).split()), markers=markers)
+        quote = match["quote"].strip()
+        return Point(text=MARKER.sub("", text).strip(), raw=text, markers=markers, prefix=prefix, quote=quote)
+    return Point(text=" ".join(MARKER.sub("", text).split()), raw=text, markers=markers)
 
 
 def parse_answer(answer: dict[str, Any]) -> AnswerParts:

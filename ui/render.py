@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ui.answer_parts import AnswerParts, Point, cited, coverage_of, parse_answer, unquote
+from ui.answer_parts import MARKER, AnswerParts, Point, cited, coverage_of, parse_answer, unquote
 
 SEPARATOR = " › "
 BADGES = {
@@ -54,13 +54,15 @@ def cite_link(key: str, n: int) -> str:
 
 def point_html(point: Point, key: str, known: set[int]) -> str:
     """A point as HTML: its lead-in, its quote once, and clickable markers."""
-    if point.quote is not None:
-        lead_in = f"{inline_markdown(point.prefix)} " if point.prefix else ""
-        body = f"{lead_in}“{inline_markdown(unquote(point.quote))}”"
-    else:
-        body = inline_markdown(point.text)
-    links = "".join(cite_link(key, n) if n in known else f"<sup>[{n}]</sup>" for n in point.markers)
-    return body + links
+
+    def link(n: int) -> str:
+        return cite_link(key, n) if n in known else f"<sup>[{n}]</sup>"
+
+    if point.quote is None:  # prose: the markers stay where the writer put them
+        text = re.sub(r"\s+(?=\[\d+\])", "", inline_markdown(" ".join(point.raw.split())))
+        return MARKER.sub(lambda m: link(int(m[1])), text)
+    lead_in = f"{inline_markdown(point.prefix)} " if point.prefix else ""
+    return f"{lead_in}“{inline_markdown(unquote(point.quote))}”" + "".join(link(n) for n in point.markers)
 
 
 def visible_points(parts: AnswerParts, known: set[int]) -> list[Point]:

@@ -96,11 +96,10 @@ def _is_quote_point(point: Point, citations: dict[int, dict[str, Any]]) -> bool:
 
 
 def _answer_text(parts: AnswerParts, prose: list[Point]) -> str:
-    lines = [x for x in (parts.note, parts.lead) if x]
-    for point in prose:
-        markers = "".join(f" [{n}]" for n in point.markers)
-        lines.append(("• " if point.bullet else "") + point.text + markers)
-    return slack_mrkdwn("\n".join(lines))
+    """The note, the lead line, then any prose points with their markers where the writer put them."""
+    head = "\n".join(x for x in (parts.note, parts.lead) if x)
+    body = "\n".join(("• " if p.bullet else "") + " ".join(p.raw.split()) for p in prose)
+    return slack_mrkdwn("\n\n".join(x for x in (head, body) if x))
 
 
 def answer_blocks(question: str, answer: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
