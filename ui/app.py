@@ -81,6 +81,8 @@ def status() -> None:
 
 def contents(tree: list[TocNode]) -> None:
     """The table of contents as a tree; a section opens in a dialog over the chat."""
+    if not tree:
+        return
     st.subheader("Contents")
     for i, node in enumerate(tree):
         if node.children:
@@ -216,7 +218,7 @@ def main() -> None:
             question = question or asked
     if failed:
         question = failed_turn(failed) or question
-    question = st.chat_input("Ask about the report…", key="chat") or question
+    question = st.chat_input("Ask about the report…", key="chat", max_chars=2000) or question
     if question:
         ask(question, filters, cid)
 
