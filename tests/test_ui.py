@@ -19,6 +19,7 @@ from conftest import REPO, REPORT, free_port
 
 APP = str(REPO / "ui" / "app.py")
 BCF = "How do we handle the Better Care Fund tension?"
+PARTIAL = "How much money did the programmes save?"  # the report gives no amounts, but speaks to money
 UNAVAILABLE = "The assistant is unavailable right now — try again in a minute."
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 
@@ -174,8 +175,8 @@ def test_partial_answer_is_labelled(monkeypatch, api_server: str) -> None:  # ty
     answer = the_answers(at)[-1]
     assert answer["coverage"] == "partial", answer["answer"]
     assert any("Partly covered" in m.value for m in at.markdown)  # st.badge renders as a markdown badge
-    note = answer["answer"].splitlines()[0]
-    assert note in answer_html(at)[-1]
+    note = answer["answer"].splitlines()[0].replace("*", "")  # the API's own line, shown as it wrote it
+    assert note in re.sub(r"<[^>]+>", "", answer_html(at)[-1])
 
 
 def test_suggestion_buttons_ask_the_question(monkeypatch, api_server: str) -> None:  # type: ignore[no-untyped-def]
@@ -263,6 +264,3 @@ def test_reload_restores_the_conversation_and_new_starts_fresh(monkeypatch, api_
     new_id = fresh_at.query_params["c"]
     assert (new_id[0] if isinstance(new_id, list) else new_id) != cid
     assert fresh_at.session_state["messages"] == [] and not answer_html(fresh_at)
-
-
-PARTIAL = "How should we measure the success of a systems leadership programme?"
