@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
-from sqlalchemy import JSON, Float, Integer, String, Text, create_engine, event, text
+from sqlalchemy import JSON, CheckConstraint, Float, Integer, String, Text, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -40,6 +40,7 @@ class FeedbackRow(Base):
     """One rating of one answer."""
 
     __tablename__ = "feedback"
+    __table_args__ = (CheckConstraint("rating IN ('up', 'down')", name="feedback_rating"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[float] = mapped_column(Float, nullable=False)
     question: Mapped[str] = mapped_column(Text, nullable=False)
@@ -81,9 +82,10 @@ class Database:
             self.engine: Engine = create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
             event.listen(self.engine, "connect", _sqlite_wal)
         else:
-            connect_args = (
-                {"connect_timeout": max(1, round(timeout_s))} if self.url.drivername.startswith("postgres") else {}
-            )
+            connect_args: dict[str, Any] = {}
+            if self.url.drivername.startswith("postgres"):
+                # A host that vanishes mid-query (no RST) is noticed by the kernel, not after TCP's ~15 minutes.
+                connect_args = {"connect_timeout": max(1, round(timeout_s)), "tcp_user_timeout": 10_000}
             self.engine = create_engine(
                 url,
                 pool_pre_ping=True,  # a restarted server leaves dead connections in the pool: test each before use
