@@ -3,6 +3,7 @@ processes, per-user limits behind a trusted client key, the answer cache, and Re
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -46,6 +47,14 @@ def metric(url: str, name: str, **labels: str) -> float:
         if line.startswith(name + "{") and wanted in line or line.startswith(name + " ") and not labels:
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+def sse_events(url: str, body: dict) -> list[tuple[str, dict]]:
+    """Every (event, data) of one /v1/ask/stream."""
+    from httpx_sse import connect_sse
+
+    with httpx.Client(timeout=30) as client, connect_sse(client, "POST", f"{url}/v1/ask/stream", json=body) as source:
+        return [(e.event, json.loads(e.data)) for e in source.iter_sse() if e.event != "ping" and e.data]
 
 
 def spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -243,6 +252,14 @@ def test_repeated_question_comes_from_redis_and_a_new_index_generation_invalidat
         assert metric(server.url, "lva_answer_cache_total", result="hit") == hits + 1
         assert {**second.json(), "timings_ms": None} == {**first.json(), "timings_ms": None}
         assert set(second.json()["timings_ms"]) == {"cache"}
+
+        streamed = [sse_events(server.url, question) for _ in range(2)]
+        assert metric(server.url, "lva_answer_cache_total", result="miss") == misses + 2
+        assert metric(server.url, "lva_answer_cache_total", result="hit") == hits + 2
+        assert [name for name, _ in streamed[1]] == [name for name, _ in streamed[0]] and streamed[0][-1][0] == "done"
+        assert streamed[1][-1][1]["timings_ms"].keys() == {"cache"}
+        assert streamed[1][:-1] == streamed[0][:-1] and streamed[1][-1][1]["answer"] == streamed[0][-1][1]["answer"]
+        misses, hits = misses + 1, hits + 1  # the stream's own miss and hit, for the counts below
 
         generation = resources.index.active_name()
         keys = redis.Redis.from_url(redis_server.url).keys(f"lva:answer:{generation}:*")
