@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 BCF = "How do we handle the Better Care Fund tension?"
+PARTIAL = "How much money did the programmes save?"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -86,11 +87,20 @@ def shot(page: Page, name: str, full_page: bool = False) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
-def in_viewport(page: Page, locator) -> bool:  # type: ignore[no-untyped-def]
-    box = locator.bounding_box()
-    size = page.viewport_size
-    assert box and size
-    return box["y"] >= 0 and box["y"] + min(box["height"], 40) <= size["height"]
+def in_viewport(page: Page, locator, timeout_ms: int = 3000) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the element's top is on screen (waiting for a scroll to settle)."""
+    try:
+        locator.evaluate(
+            """(e, ms) => new Promise((ok, no) => { const t0 = Date.now(); (function check() {
+                const r = e.getBoundingClientRect();
+                if (r.top >= 0 && r.top + Math.min(r.height, 40) <= window.innerHeight) { ok(true); }
+                else if (Date.now() - t0 > ms) { no(new Error('not in view: top ' + r.top)); }
+                else { setTimeout(check, 50); } })(); })""",
+            timeout_ms,
+        )
+        return True
+    except Exception:  # noqa: BLE001 - reported as False to the assertion that called it
+        return False
 
 
 def test_desktop_answer_citations_and_source(ui_url: str, browser: Browser, bcf: dict) -> None:
@@ -157,6 +167,23 @@ def test_desktop_not_covered_and_contents(ui_url: str, browser: Browser) -> None
     expect(dialog.locator(".lva-source")).to_contain_text("Better Care Fund")
     assert in_viewport(page, dialog.locator(".lva-source"))
     shot(page, "desktop-6-contents-section.png")
+
+
+def test_desktop_partly_covered_then_a_suggestion(ui_url: str, browser: Browser, api_server: str) -> None:
+    expected = httpx.post(f"{api_server}/v1/ask", json={"question": PARTIAL}, timeout=60).json()
+    page = open_page(browser, ui_url, DESKTOP)
+    ask(page, PARTIAL)
+    expect(page.get_by_text("Partly covered")).to_be_visible(timeout=60_000)
+    suggestion = expected["suggestions"][0]
+    button = page.get_by_role("button", name=suggestion)
+    expect(button).to_be_visible()
+    page.wait_for_timeout(300)
+    shot(page, "desktop-7-partly-covered.png")
+    button.click()
+    expect(page.locator('[data-testid="stChatMessage"]').filter(has_text=suggestion)).to_have_count(1, timeout=60_000)
+    expect(page.locator(".lva-answer")).to_have_count(2, timeout=60_000)
+    page.wait_for_timeout(300)
+    shot(page, "desktop-8-suggestion-asked.png")
 
 
 def test_phone_reads_without_sideways_scrolling(ui_url: str, browser: Browser, bcf: dict) -> None:

@@ -87,6 +87,14 @@ SCRIPT = """
         card.setAttribute('tabindex', '-1');
         card.scrollIntoView({behavior: 'smooth', block: 'center'});
         card.focus({preventScroll: true});
+        // While the sources grow, the chat's stick-to-bottom scrolling may carry the card away: for a moment,
+        // put it back in view whenever that happens.
+        var checks = 0;
+        (function keep() {
+          var box = card.getBoundingClientRect();
+          if (box.top < 0 || box.top > window.innerHeight - 60) { card.scrollIntoView({block: 'center'}); }
+          if (checks++ < 15) { setTimeout(keep, 100); }
+        })();
       } else if (tries++ < 60) {
         setTimeout(find, 50);
       }
