@@ -3,8 +3,10 @@ at laptop (1280×900) and phone (390×844) sizes. Screenshots land in tests/arti
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -87,6 +89,14 @@ def shot(page: Page, name: str, full_page: bool = False) -> None:
     page.screenshot(path=str(ARTIFACTS / name), full_page=full_page)
 
 
+def record(name: str, value: float) -> None:
+    """Keep a measurement next to the screenshots (tests/artifacts/measurements.json)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "measurements.json"
+    values = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**values, name: round(value)}, indent=1))
+
+
 def in_viewport(page: Page, locator, timeout_ms: int = 3000) -> bool:  # type: ignore[no-untyped-def]
     """Whether the element's top is on screen (waiting for a scroll to settle)."""
     try:
@@ -104,11 +114,15 @@ def in_viewport(page: Page, locator, timeout_ms: int = 3000) -> bool:  # type: i
 
 
 def test_desktop_answer_citations_and_source(ui_url: str, browser: Browser, bcf: dict) -> None:
+    started = time.monotonic()
     page = open_page(browser, ui_url, DESKTOP)
+    record("first_screen_ms", 1000 * (time.monotonic() - started))
     shot(page, "desktop-1-first-screen.png")
+    started = time.monotonic()
     ask(page, BCF)
     answer = last_answer(page)
     expect(answer).to_be_visible(timeout=60_000)
+    record("question_to_final_answer_ms", 1000 * (time.monotonic() - started))
     expect(answer.locator("a.lva-cite")).to_have_count(len(bcf["citations"]))
     page.wait_for_timeout(500)
     shot(page, "desktop-2-compact-answer.png")
@@ -117,6 +131,7 @@ def test_desktop_answer_citations_and_source(ui_url: str, browser: Browser, bcf:
     assert len(bcf["citations"]) == 3
     expect(answer.locator(".lva-card").first).to_be_hidden()
     height = answer.bounding_box()["height"]  # type: ignore[index]
+    record("desktop_three_point_answer_px", height)
     assert height <= 900, f"the answer is {height:.0f}px tall"
 
     # Clicking [2] opens the sources and brings card 2, with its quote, into view.
@@ -201,6 +216,7 @@ def test_phone_reads_without_sideways_scrolling(ui_url: str, browser: Browser, b
     expect(answer).to_be_visible(timeout=60_000)
     page.wait_for_timeout(500)
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    record("phone_three_point_answer_px", answer.bounding_box()["height"])  # type: ignore[index]
     shot(page, "phone-2-compact-answer.png")
     answer.locator("a.lva-cite", has_text="[2]").click()
     card = page.locator(".st-key-card-1-2")

@@ -10,7 +10,7 @@ CSS = f"""
 .lva-answer {{ line-height: 1.55; }}
 .lva-answer p {{ margin: 0 0 0.45rem 0; }}
 .lva-answer .lva-lead {{ color: #2b2f36; }}
-.lva-answer .lva-note {{ font-weight: 600; }}
+.lva-answer .lva-note {{ color: #5a4300; }}  /* the API's own "partly covered" line, under its label */
 .lva-points {{ margin: 0 0 0.2rem 0; padding-left: 1.2rem; }}
 .lva-points li {{ margin: 0 0 0.35rem 0; }}
 .lva-sup {{ line-height: 0; }}
