@@ -139,12 +139,14 @@ def ask(question: str, filters: dict[str, str] | None, cid: str) -> None:
         st.markdown(question)
     final: dict[str, Any] = {}
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
-        box = st.empty()
+        head, box = st.empty(), st.empty()
         shown = ""
         try:
             with st.spinner("Reading the report…"):
                 for event, data in api.ask_stream(question, history, filters):
-                    if event == "delta":
+                    if event == "meta":  # how well the report covers it is known before the text streams
+                        streaming_head(head, data)
+                    elif event == "delta":
                         shown = data["text"] if data.get("replace") else shown + data["text"]
                         box.markdown(shown)
                     elif event == "done":
@@ -160,6 +162,15 @@ def ask(question: str, filters: dict[str, str] | None, cid: str) -> None:
     ]
     session.save(api, cid, st.session_state.messages)
     st.rerun()
+
+
+def streaming_head(head: Any, meta: dict[str, Any]) -> None:
+    """The label and "Answering" line from the stream's `meta`, shown while the text arrives."""
+    with head.container():
+        if meta.get("answerable") and meta.get("coverage") == "partial":
+            st.badge("Partly covered", icon=":material/info:", color="orange")
+        if meta.get("answering"):
+            st.caption(f"Answering: {meta['answering']}")
 
 
 def failed_turn(failed: dict[str, str]) -> str | None:
