@@ -94,6 +94,7 @@ def contents(tree: list[TocNode]) -> None:
 
 
 def toc_entry(node: TocNode, key: str) -> None:
+    """One section of the contents: a click opens it over the chat."""
     if node.chunk_id and st.button(node.title, key=key, type="tertiary", use_container_width=True):
         passage_dialog(client(), node.chunk_id)
 
@@ -192,6 +193,7 @@ def failed_turn(failed: dict[str, str]) -> str | None:
 
 
 def main() -> None:
+    """One run of the page: restore the conversation, draw it, and answer what was asked."""
     st.set_page_config(page_title="Local Vision Assistant", page_icon=":material/explore:", layout="centered")
     st.html(CSS)
     st.html(SCRIPT, unsafe_allow_javascript=True)
