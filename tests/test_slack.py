@@ -243,7 +243,7 @@ def test_thread_follow_up_carries_the_history(bot: str, slack: FakeSlack) -> Non
     assert slack.wait_for("chat.postMessage")[0]["thread_ts"] == root
     assert slack.methods("conversations.replies")[0]["ts"] == root
     answering = [t for t in block_texts(blocks_of(update)) if t.startswith("Answering:")]
-    assert answering and "Better Care Fund" in answering[0]
+    assert answering and "better care fund" in answering[0].lower()
 
 
 def test_direct_message_is_answered(bot: str, slack: FakeSlack) -> None:
