@@ -29,9 +29,9 @@ class Settings(BaseSettings):
         None, description="Path to a sentence-transformers model; default: the packaged all-MiniLM-L6-v2."
     )
     embedding_backend: Literal["torch", "onnx"] = Field(
-        "torch",
-        description="Runtime of the local model: torch, or onnx (ONNX Runtime on a one-off export under "
-        "`<data dir>/models/onnx/`; the same vectors).",
+        "onnx",
+        description="Runtime of the local model: onnx (ONNX Runtime on a one-off export under "
+        "`<data dir>/models/onnx/`; torch's vectors, faster on a CPU) or torch (sentence-transformers).",
     )
     embeddings_url: str | None = Field(
         None,
@@ -58,7 +58,10 @@ class Settings(BaseSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     bm25_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     section_weight: float = Field(
-        0.5, ge=0, description="Weight, in fusion, of ranking candidates by how well their whole section matches."
+        1.0, ge=0, description="Weight, in fusion, of ranking candidates by how well their whole section matches."
+    )
+    heading_weight: float = Field(
+        0.5, ge=0, description="Weight, in fusion, of ranking candidates by how close their section title is."
     )
     index_refresh_s: float = Field(
         2.0, ge=0, description="How often a running retriever checks for a newly published index."
@@ -80,9 +83,18 @@ class Settings(BaseSettings):
     llm_threads: int = Field(2, ge=1, description="CPU threads for the in-process llama.cpp model.")
     llm_passages: int = Field(4, ge=1, le=10, description="Passages shown to an LLM (their best two sentences each).")
     answer_passages: int = Field(6, ge=1, le=20, description="Passages the answer engine reads.")
-    answer_points: int = Field(3, ge=1, le=8, description="Most quoted points in an extractive answer.")
-    refusal_threshold: float = Field(
-        0.50, description="Evidence score below which the assistant refuses (calibrated; see README)."
+    answer_points: int = Field(4, ge=1, le=8, description="Most quoted points in an answer.")
+    answer_type_rule: bool = Field(
+        True, description="A question asking for a figure, amount, date or contact the evidence lacks is partial."
+    )
+    unknown_terms_rule: bool = Field(
+        True, description="A question naming something the report never mentions (a person, a programme) is partial."
+    )
+    not_covered_below: float = Field(
+        0.30, description="Best evidence below this: the report doesn't cover the question (calibrated on dev)."
+    )
+    answered_from: float = Field(
+        0.56, description="Best evidence from this up: answered; between the two: partial (calibrated on dev)."
     )
 
     # --- HTTP API ------------------------------------------------------------------------------------

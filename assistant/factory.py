@@ -9,7 +9,7 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.answer import ExtractiveEngine
+from assistant.answering.pipeline import AnswerPipeline
 from assistant.config import Settings
 from assistant.embeddings import MiniLMEmbeddings, RemoteEmbeddings
 from assistant.index import ChunkIndex, connect_chroma
@@ -69,10 +69,11 @@ def build_index(settings: Settings) -> ChunkIndex:
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> Engine:
     """The engine `LVA_LLM` names; LLM engines keep the extractive engine as their fallback."""
-    extractive = ExtractiveEngine(retriever, settings)
+    extractive = AnswerPipeline(retriever, settings)
     if settings.llm == "extractive":
         return extractive
-    from assistant.llm import LLMEngine, build_chat_model
+    from assistant.answering.writers.llm import LLMEngine
+    from assistant.llm import build_chat_model
 
     return LLMEngine(build_chat_model(settings), settings.llm, extractive, settings)
 

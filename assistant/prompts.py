@@ -34,19 +34,39 @@ Follow-up question: {question}
 Standalone question:"""
 
 ANSWER_LEAD = "The report speaks to this in {sections}."
+# Suggested follow-ups: each points back ("this"), so it is condensed with the question it follows.
+SUGGEST_WHAT_HELPED = "What helped leaders get past this?"
+SUGGEST_WHAT_GETS_IN_THE_WAY = "What gets in the way of this?"
+SUGGEST_ENABLERS = "What did the enablers say about this?"
+SUGGEST_BUILDING_BLOCKS = "Which building blocks for success apply to this?"
+SUGGEST_WHAT_TO_DO = "What should leaders do about this?"
+
+# Partial answers open with one of these, chosen by what the report lacks, then the usual lead line.
+PARTIAL_LEADS = {
+    "figure": "The report doesn't give a figure for this; what it does say:",
+    "amount": "The report doesn't give amounts of money; what it does say:",
+    "date": "The report doesn't give dates for this; what it does say:",
+    "names": "The report doesn't name that; the closest it comes:",
+    "indirect": "The report doesn't address this directly; the closest it comes:",
+}
 POINT_BY_KIND = {
     "quote": "An enabler's feedback: “{quote}” [{n}]",
     "narrative": "The report says: “{quote}” [{n}]",
     "list": "Among the report's key messages: “{quote}” [{n}]",
 }
 
-# Phrases that try to re-program the assistant. They are cut from the question before retrieval,
-# so they can neither steer the answer nor lend it evidence.
+# Phrases that try to re-program the assistant. They are cut from the question before retrieval, so they can
+# neither steer the answer nor lend it evidence. They aim at the assistant ("you", "your instructions", "the
+# system prompt"); ordinary words such as "act as a catalyst", "behave", "pretend" or "system" are left alone.
 INJECTION_PATTERNS = (
     r"\b(?:ignore|disregard|forget|override)\b[^.?!]{0,40}\b(?:instructions?|rules|prompts?|guidelines|above)\b",
     r"\b(?:print|show|reveal|repeat|output|tell me|display)\b[^.?!]{0,40}"
     r"\b(?:system|hidden|initial)\s+(?:prompt|message|instructions?)\b",
-    r"\b(?:pretend|act|behave)\b[^.?!]{0,20}\b(?:you are|to be|as if|as)\b[^.?!]{0,60}",
+    r"\b(?:pretend|act|behave)\s+(?:as if|as though|like)\s+you(?:'re|’re| are| were)\b[^.?!]{0,60}",
+    r"\bpretend\s+(?:to be|you(?:'re|’re| are))\b[^.?!]{0,60}",
+    r"\b(?:act|behave)\s+as\s+(?:an?|the|my)\s+(?:ai|assistant|chatbot|bot|model|llm|unrestricted|unfiltered)\b"
+    r"[^.?!]{0,60}",
+    r"\b(?:from now on|for the rest of this (?:chat|conversation)),?\s+you\b[^.?!]{0,60}",
     r"\byou are now\b[^.?!]{0,60}",
     r"\b(?:developer|jailbreak|dan)\s+mode\b",
     r"\bsystem prompt\b",

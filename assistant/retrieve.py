@@ -4,27 +4,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import bm25s
 import numpy as np
-import Stemmer
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
 from assistant.embeddings import embedding_model_name
 from assistant.errors import InputError
+from assistant.glossary import Glossary
 from assistant.index import ChunkIndex, matches_filters
-from assistant.types import Chunk, Passage, SearchFilters
+from assistant.textnorm import tokenize
+from assistant.types import SECTION_SEPARATOR, Chunk, Passage, SearchFilters
 
-_STEMMER = Stemmer.Stemmer("english")
 QUERY_CACHE_SIZE = 512
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Stemmed, stop-worded tokens: the same analysis for indexing and for queries."""
-    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+HEADING_FLOOR = 0.3  # a section title less similar than this to the query is no evidence either way
 
 
 def reciprocal_rank_fusion(
@@ -48,15 +44,19 @@ class _Bm25State:
     sections: list[tuple[str, str]] = field(default_factory=list)  # (source, section) per section document
     section_model: bm25s.BM25 | None = None
     section_of: dict[str, int] = field(default_factory=dict)  # chunk id → section document index
+    headings: dict[str, np.ndarray] = field(default_factory=dict)  # section path → vector of its own title
 
 
 class HybridRetriever:
     """Built once per process; reloads its BM25 side when a new index generation is published."""
 
-    def __init__(self, index: ChunkIndex, embedder: Embeddings, settings: Settings) -> None:
+    def __init__(
+        self, index: ChunkIndex, embedder: Embeddings, settings: Settings, glossary: Glossary | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.glossary = glossary or Glossary.packaged()
         self._state: _Bm25State | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
@@ -115,6 +115,12 @@ class HybridRetriever:
         if keys:
             section_model.index(tokenize([" ".join(texts[key]) for key in keys]), show_progress=False)
         section_of = {c.id: position[(c.source, c.section)] for c in chunks}
+        # Each section's own title (the last part of its path), embedded once per generation: a question whose
+        # words match a heading ("we keep blaming each other" ~ "The blame game") lifts that section.
+        sections = list(dict.fromkeys(c.section for c in chunks))
+        titles = [s.split(SECTION_SEPARATOR)[-1] for s in sections]
+        vectors = self.embedder.embed_documents(titles) if titles and self.settings.heading_weight else []
+        headings = {s: np.asarray(v, dtype=np.float32) for s, v in zip(sections, vectors, strict=False)}
         return _Bm25State(
             generation,
             chunks,
@@ -123,6 +129,7 @@ class HybridRetriever:
             keys,
             section_model if keys else None,
             section_of,
+            headings,
         )
 
     def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
@@ -152,15 +159,34 @@ class HybridRetriever:
         scored = [(float(scores[state.section_of[c.id]]), c.id) for c in candidates if c.id in state.section_of]
         return [cid for score, cid in sorted(scored, key=lambda x: -x[0]) if score > 0]
 
+    def expand(self, query: str) -> str:
+        """The query plus the report's words for any public-sector jargon in it (assistant/glossary.yaml)."""
+        return f"{query.strip()} {self.glossary.expansion(query)}".strip()
+
+    def heading_scorer(self, query_vector: np.ndarray) -> Callable[[str], float]:
+        """Cosine similarity of a query to a section's own title, by section path (0 for unknown sections)."""
+        headings = self._current().headings
+        scores = {section: float(vector @ query_vector) for section, vector in headings.items()}
+        return lambda section: scores.get(section, 0.0)
+
+    def heading_ranking(self, query_vector: np.ndarray, candidates: list[Chunk]) -> list[str]:
+        """Candidate chunk ids ordered by how close their section's title is to the query (ties: document order)."""
+        score = self.heading_scorer(query_vector)
+        scored = [(score(c.section), c.order, c.id) for c in candidates]
+        return [cid for s, _, cid in sorted(scored, key=lambda x: (-x[0], x[1])) if s >= HEADING_FLOOR]
+
     def search(self, query: str, k: int | None = None, filters: SearchFilters | None = None) -> list[Passage]:
-        """The k best passages for a query, fused from BM25 and dense rankings."""
+        """The k best passages for a query (jargon expanded), fused from dense, BM25, section and heading
+        rankings."""
         query = query.strip()
         if not query:
             raise InputError("empty query")
+        query = self.expand(query)
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         self._current()
-        dense = self.index.dense_query(self.embed_query(query), n, filters, model=embedding_model_name(self.embedder))
+        query_vector = self.embed_query(query)
+        dense = self.index.dense_query(query_vector, n, filters, model=embedding_model_name(self.embedder))
         lexical = self.bm25_ranking(query, n, filters)
         by_id: dict[str, Chunk] = {c.id: c for c, _ in dense}
         by_id.update({c.id: c for c, _ in lexical})
@@ -168,9 +194,19 @@ class HybridRetriever:
         dense_sim = {c.id: s for c, s in dense}
         bm25_rank = {c.id: r for r, (c, _) in enumerate(lexical, start=1)}
         sections = self.section_ranking(query, list(by_id.values())) if self.settings.section_weight else []
+        headings = (
+            self.heading_ranking(np.asarray(query_vector, dtype=np.float32), list(by_id.values()))
+            if self.settings.heading_weight
+            else []
+        )
         fused = reciprocal_rank_fusion(
-            [[c.id for c, _ in dense], [c.id for c, _ in lexical], sections],
-            [self.settings.dense_weight, self.settings.bm25_weight, self.settings.section_weight],
+            [[c.id for c, _ in dense], [c.id for c, _ in lexical], sections, headings],
+            [
+                self.settings.dense_weight,
+                self.settings.bm25_weight,
+                self.settings.section_weight,
+                self.settings.heading_weight,
+            ],
             self.settings.rrf_k,
         )
         return [

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Sequence
+
+import bm25s
+import Stemmer
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "′": "'"})
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-"})
@@ -49,3 +54,50 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def strip_quote_marks(text: str, a: int, b: int) -> tuple[int, int]:
+    """Narrow text[a:b] so it excludes the quotation marks around it."""
+    while a < b and text[a] in '“"‘':
+        a += 1
+    while b > a and text[b - 1] in '”"’':
+        b -= 1
+    return a, b
+
+
+# --- tokens: one analysis for BM25, lexical overlap and support checks -----------------------------------
+
+_STEMMER = Stemmer.Stemmer("english")
+# Words that carry no topic of their own ("how do we handle…"): a follow-up made of these leans on the
+# conversation, and they never count towards lexical overlap.
+GENERIC_WORDS = frozenset(
+    "handle deal report say says said tell think mean means make work way ways much many really get go know "
+    "happen happened happens does did do done need needs about why how what which who when where whom more "
+    "helped help helps else other example examples mention mentioned".split()
+)
+_WORD = re.compile(r"[A-Za-z][A-Za-z'’&-]*[A-Za-z]|[A-Za-z]|\d+")
+
+
+def tokenize(texts: Sequence[str]) -> list[list[str]]:
+    """Stemmed, stop-worded tokens: the same analysis for indexing and for queries."""
+    return bm25s.tokenize(list(texts), stopwords="en", stemmer=_STEMMER, return_ids=False, show_progress=False)
+
+
+def content_tokens(text: str) -> frozenset[str]:
+    """Stemmed content words (cached: the same sentences recur across questions)."""
+    return _content_tokens(text)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _content_tokens(text: str) -> frozenset[str]:
+    return frozenset(tokenize([text])[0])
+
+
+def words(text: str) -> list[str]:
+    """The words of a text in their original form (letters, apostrophes, hyphens, ampersands; or digits)."""
+    return _WORD.findall(text)
+
+
+def content_words(text: str) -> str:
+    """The text without the generic words of a question."""
+    return " ".join(w for w in words(text) if w.lower() not in GENERIC_WORDS)

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.factory import Resources, build_engine
 from conftest import with_settings
+from evals.leaders import LeaderResult, load_leaders, run_leader_item
 from evals.report import write_report
 from evals.runner import ItemResult, aggregate, load_gold, run_item
 from evals.target import EvalTarget, HttpTarget, InProcessTarget
@@ -32,10 +33,32 @@ def eval_target(request: pytest.FixtureRequest, report_resources: Resources) -> 
 
 
 @pytest.fixture(scope="session")
-def eval_run(eval_target: EvalTarget) -> tuple[list[ItemResult], dict[str, dict[str, float]]]:
-    """Every gold item answered and scored once; writes evals/report/."""
+def leaders_run(eval_target: EvalTarget) -> list[LeaderResult]:
+    """Every item of the leaders' set answered once and scored against its labels."""
+    return [run_leader_item(eval_target, item) for item in load_leaders()]
+
+
+@pytest.fixture(scope="session")
+def ablation_run(request: pytest.FixtureRequest, report_resources: Resources) -> list[LeaderResult] | None:
+    """The leaders' set again with the answer-type and unknown-terms rules switched off (in-process extractive
+    engine only): what each rule buys and what it costs."""
+    if request.config.option.api_url or request.config.option.engine != "extractive":
+        return None
+    settings = with_settings(report_resources.settings, answer_type_rule=False, unknown_terms_rule=False)
+    engine = build_engine(settings, report_resources.retriever)
+    target = InProcessTarget(
+        Resources(settings, report_resources.embedder, report_resources.index, report_resources.retriever, engine)
+    )
+    return [run_leader_item(target, item) for item in load_leaders()]
+
+
+@pytest.fixture(scope="session")
+def eval_run(
+    eval_target: EvalTarget, leaders_run: list[LeaderResult], ablation_run: list[LeaderResult] | None
+) -> tuple[list[ItemResult], dict[str, dict[str, float]]]:
+    """Every gold item answered and scored once; writes evals/report/ with the leaders' metrics first."""
     results = [run_item(eval_target, item) for item in load_gold()]
     metrics = aggregate(results)
-    report_dir = write_report(eval_target.name, results, metrics)
+    report_dir = write_report(eval_target.name, results, metrics, leaders_run, ablation_run)
     print(f"\ngroundedness report: {report_dir / 'report.md'}")
     return results, metrics

@@ -9,7 +9,7 @@ Cited text. `[n]` in a statement cites the response's citation n; its *passage* 
 `chunk_id` names, fetched from the index (never the citation's own `quote`, which may be wrong), formatted
 as ALCE formats documents, title first: "<section>. <chunk text>".
 
-Support. `assistant.grounding.is_supported` with the calibrated τ (see evals/support_pairs.yaml).
+Support. `assistant.answering.grounding.is_supported` with the calibrated τ (see evals/support_pairs.yaml).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from assistant import prompts
-from assistant.grounding import MARKER, answer_sentences, is_supported, quoted_spans
+from assistant.answering.grounding import MARKER, answer_sentences, is_supported, quoted_spans
 from assistant.textnorm import normalize, normalize_loose
 from assistant.types import Answer, Chunk, Citation
 
@@ -196,3 +196,95 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# --- usefulness: what a leader gets ---------------------------------------------------------------------
+#
+# These score the leaders' question set (evals/leaders.yaml) against graded relevance labels: verbatim report
+# passages of 8–20 words, grade 2 (directly answers) or 1 (useful background), chosen by someone who read the
+# report, not the engine. A *point* is one citation of an answer (the quote the leader reads).
+#
+# Overlap. A quote and a labelled passage overlap when, after `normalize_loose` and dropping punctuation, one
+# contains the other, or at least OVERLAP_SHARE of the label's word trigrams occur in the quote (a quote that
+# cuts a labelled passage short still counts when it keeps most of it).
+
+OVERLAP_SHARE = 0.7
+FRAGMENT_MIN_WORDS = 5
+# A point that opens with one of these and is one sentence leans on a sentence it does not quote.
+DANGLING_OPENERS = frozenset("this that these those it its they them their he she such so but and".split())
+# Sections that are front matter or the contents, never advice; name lists are boilerplate unless asked for.
+FRONT_MATTER_SECTIONS = ("The Revolution will be Improvised", "Contents")
+NAME_LIST_SECTIONS = ("Appendix B", "Appendix C")
+_PUNCT = re.compile(r"[^\w\s']")
+
+
+def _words(text: str) -> list[str]:
+    return _PUNCT.sub(" ", normalize_loose(text)).split()
+
+
+def overlaps(quote: str, passage: str) -> bool:
+    """Whether a quoted point covers a labelled passage (see the overlap rule above)."""
+    q, p = " ".join(_words(quote)), " ".join(_words(passage))
+    if not q or not p:
+        return False
+    if p in q or q in p:
+        return True
+    p_words, q_words = p.split(), q.split()
+    grams = {tuple(p_words[i : i + 3]) for i in range(len(p_words) - 2)}
+    q_grams = {tuple(q_words[i : i + 3]) for i in range(len(q_words) - 2)}
+    return bool(grams) and len(grams & q_grams) / len(grams) >= OVERLAP_SHARE
+
+
+def point_grade(quote: str, relevant: Sequence[dict]) -> int:
+    """The highest grade of any labelled passage the point overlaps (0: none)."""
+    return max((int(r["grade"]) for r in relevant if overlaps(quote, r["text"])), default=0)
+
+
+def is_fragment(quote: str) -> bool:
+    """Under 5 words, ending with a colon (a lead-in), or one sentence opening with a word that points back at
+    something the quote does not contain."""
+    words = _words(quote)
+    if len(words) < FRAGMENT_MIN_WORDS or quote.rstrip(" ”\"'").endswith(":"):
+        return True
+    first = words[0]
+    return first in DANGLING_OPENERS and len(answer_sentences(" ".join(quote.split()))) == 1
+
+
+def is_boilerplate(citation: Citation, asks_for_names: bool) -> bool:
+    """The contents; front matter or a name list when the question did not ask for names (who wrote the report,
+    who the enablers were)."""
+    top = citation.section.split(" › ")[0]
+    if top.startswith("Contents"):
+        return True
+    if asks_for_names:
+        return False
+    return top.startswith(FRONT_MATTER_SECTIONS) or (top.startswith(NAME_LIST_SECTIONS) and citation.kind == "list")
+
+
+def ndcg_of_points(grades: Sequence[int], relevant: Sequence[dict], k: int = 3) -> float:
+    """nDCG@k of the answer's points in order, graded gains (2^g − 1), against the ideal order of the labels."""
+    dcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(grades[:k]))
+    ideal = sorted((int(r["grade"]) for r in relevant), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0
+
+
+def retrieval_hits(passages: Sequence[str], relevant: Sequence[dict], k: int, grade: int = 2) -> tuple[int, int]:
+    """(grade-`grade` labels found inside one of the top-k passage texts, grade-`grade` labels)."""
+    labels = [r["text"] for r in relevant if int(r["grade"]) >= grade]
+    top = [" ".join(_words(p)) for p in passages[:k]]
+    found = sum(any(" ".join(_words(label)) in p for p in top) for label in labels)
+    return found, len(labels)
+
+
+def retrieval_ndcg(passages: Sequence[str], relevant: Sequence[dict], k: int = 10) -> float:
+    """nDCG@k of the retrieved passages, each passage's gain the best grade of the labels it contains."""
+    labels = [(" ".join(_words(r["text"])), int(r["grade"])) for r in relevant]
+    gains = []
+    for p in passages[:k]:
+        text = " ".join(_words(p))
+        gains.append(max((g for label, g in labels if label in text), default=0))
+    dcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(gains))
+    ideal = sorted((g for _, g in labels), reverse=True)[:k]
+    idcg = sum((2**g - 1) / math.log2(i + 2) for i, g in enumerate(ideal))
+    return dcg / idcg if idcg else 0.0

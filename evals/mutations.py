@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from assistant.grounding import quoted_spans
+from assistant.answering.grounding import quoted_spans
 from assistant.types import Answer
 
 Mutation = Callable[[Answer, int], Answer | None]

@@ -5,38 +5,144 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from evals.leaders import LEADER_GATES, LeaderResult, leaders_summary
 from evals.metrics import wilson
-from evals.runner import THRESHOLDS, ItemResult, by_category
+from evals.runner import INVARIANTS, THRESHOLDS, ItemResult, by_category
 
 REPORT_DIR = Path(__file__).parent / "report"
 
 
-def write_report(target: str, results: list[ItemResult], metrics: dict[str, dict[str, float]]) -> Path:
+def write_report(
+    target: str,
+    results: list[ItemResult],
+    metrics: dict[str, dict[str, float]],
+    leaders: list[LeaderResult] | None = None,
+    ablation: list[LeaderResult] | None = None,
+) -> Path:
     """Write every artefact; returns the report folder."""
     REPORT_DIR.mkdir(exist_ok=True)
     categories = by_category(results)
-    payload = {"target": target, "metrics": metrics, "categories": categories, "items": [r.to_json() for r in results]}
+    summary = leaders_summary(leaders) if leaders else None
+    ablated = leaders_summary(ablation) if ablation else None
+    payload = {
+        "target": target,
+        "leaders": _without_detail(summary),
+        "leaders_ablation": _without_detail(ablated),
+        "metrics": metrics,
+        "categories": categories,
+        "leader_items": [r.to_json() for r in leaders or []],
+        "items": [r.to_json() for r in results],
+    }
     (REPORT_DIR / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    (REPORT_DIR / "report.md").write_text(_markdown(target, results, metrics, categories), encoding="utf-8")
+    text = _leaders_markdown(target, summary, ablated, leaders or []) + _markdown(target, results, metrics, categories)
+    (REPORT_DIR / "report.md").write_text(text, encoding="utf-8")
     _chart(categories, REPORT_DIR / "metrics_by_category.png")
     return REPORT_DIR
 
 
+LEADER_ROWS = [
+    "false_refusal",
+    "missed_refusal",
+    "partial_on_yes",
+    "point_precision",
+    "answer_hit",
+    "ndcg@3",
+    "fragment_rate",
+    "boilerplate_rate",
+    "retrieval_recall@5",
+    "retrieval_recall@6",
+    "retrieval_recall@10",
+    "retrieval_ndcg@10",
+]
+
+
+def _without_detail(summary: dict | None) -> dict | None:
+    if summary is None:
+        return None
+    return {split: {k: v for k, v in values.items() if k != "detail"} for split, values in summary.items()}
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _leaders_markdown(target: str, summary: dict | None, ablated: dict | None, leaders: list[LeaderResult]) -> str:
+    if summary is None:
+        return ""
+    lines = [
+        f"# Leaders' questions — {target}",
+        "",
+        "Questions in leaders' own words, labelled from the report alone (evals/leaders.yaml). `dev` is for tuning;",
+        "`test` is for reporting and is the one gated. Rates over zero items show — and fail their gate.",
+        "",
+        "| metric | dev | test | test 95% (Wilson) | test n | gate |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in LEADER_ROWS:
+        detail = summary["test"]["detail"][name]
+        n = int(detail["n"])
+        low, high = wilson(detail["successes"], n) if name not in ("ndcg@3", "retrieval_ndcg@10") else (None, None)
+        interval = "" if low is None else f"{low:.3f}–{high:.3f}"
+        op, bound = LEADER_GATES.get(name, ("", None))
+        gate = "" if bound is None else f"{op} {bound}"
+        lines.append(
+            f"| {name} | {_fmt(summary['dev'][name])} | {_fmt(summary['test'][name])} | {interval} | {n} | {gate} |"
+        )
+    lines += ["", "## By intent (test)", "", "| intent | " + " | ".join(LEADER_ROWS[:8]) + " |"]
+    lines.append("|---" * 9 + "|")
+    for intent, values in summary["test"]["by_intent"].items():
+        lines.append(
+            f"| {intent} (n={int(values['n'] or 0)}) | " + " | ".join(_fmt(values[m]) for m in LEADER_ROWS[:8]) + " |"
+        )
+    if ablated:
+        lines += [
+            "",
+            "## Ablation: answer-type and unknown-terms rules off (test)",
+            "",
+            "| metric | with the rules | without | dev with | dev without |",
+            "|---|---|---|---|---|",
+        ]
+        for name in LEADER_ROWS[:8]:
+            lines.append(
+                f"| {name} | {_fmt(summary['test'][name])} | {_fmt(ablated['test'][name])} | "
+                f"{_fmt(summary['dev'][name])} | {_fmt(ablated['dev'][name])} |"
+            )
+    worst = sorted((r for r in leaders if r.item["split"] == "test"), key=lambda r: -r.badness())[:10]
+    lines += ["", "## The 10 worst `test` answers", ""]
+    for r in worst:
+        labels = "; ".join(f"[{x['grade']}] {x['text']}" for x in r.item.get("relevant") or []) or "(none)"
+        lines += [
+            f"### {r.item['id']} ({r.item['intent']}, labelled {r.item['coverage']}, got {r.coverage})",
+            "",
+            "**Asked:** " + " → ".join(r.to_json()["question"]),
+            "",
+            "> " + r.answer.answer.replace("\n", "\n> "),
+            "",
+            f"**Labels:** {labels}",
+            "",
+            "**Problems:** " + ("; ".join(r.problems()) or "none"),
+            "",
+        ]
+    return "\n".join(lines) + "\n\n"
+
+
 def _markdown(target: str, results: list[ItemResult], metrics: dict, categories: dict) -> str:
     lines = [
-        f"# Groundedness report — {target}",
+        f"# Old gold set (regression) — {target}",
         "",
-        f"{len(results)} gold items.",
+        f"{len(results)} gold items. Invariants (true by construction for the extractive engine) are marked.",
         "",
         "| metric | value | 95% interval (Wilson) | n | threshold | |",
         "|---|---|---|---|---|---|",
     ]
     for name, m in metrics.items():
         low, high = wilson(m["successes"], int(m["n"]))
-        op, bound = THRESHOLDS.get(name, ("", None))
-        ok = "" if bound is None else ("✅" if (m["value"] >= bound if op == ">=" else m["value"] <= bound) else "❌")
-        threshold = "" if bound is None else f"{op} {bound}"
-        lines.append(f"| {name} | {m['value']:.3f} | {low:.3f}–{high:.3f} | {int(m['n'])} | {threshold} | {ok} |")
+        op, bound = THRESHOLDS.get(name) or INVARIANTS.get(name) or ("", None)
+        value = m["value"]
+        passed = value is not None and bound is not None and (value >= bound if op == ">=" else value <= bound)
+        ok = "" if bound is None else ("✅" if passed else "❌")
+        threshold = "" if bound is None else f"{op} {bound}" + (" (invariant)" if name in INVARIANTS else "")
+        lines.append(f"| {name} | {_fmt(value)} | {low:.3f}–{high:.3f} | {int(m['n'])} | {threshold} | {ok} |")
     lines += [
         "",
         "## By category",

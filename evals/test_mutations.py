@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.grounding import is_supported
+from assistant.answering.grounding import is_supported
 from evals.metrics import score_answer
 from evals.mutations import (
     add_unsupported_sentence,

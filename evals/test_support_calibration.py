@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from assistant.grounding import SUPPORT_TAU, is_supported
+from assistant.answering.grounding import SUPPORT_TAU, is_supported
 
 PAIRS = yaml.safe_load((Path(__file__).parent / "support_pairs.yaml").read_text("utf-8"))
 GRID = [round(0.40 + 0.05 * i, 2) for i in range(10)]

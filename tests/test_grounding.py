@@ -8,8 +8,7 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.factory import Resources
-from assistant.grounding import (
+from assistant.answering.grounding import (
     SourceSpan,
     critical_tokens,
     is_supported,
@@ -18,6 +17,7 @@ from assistant.grounding import (
     quoted_spans,
     verify_answer,
 )
+from assistant.factory import Resources
 from assistant.textnorm import normalize
 from assistant.types import AskRequest, Citation
 from conftest import REPORT

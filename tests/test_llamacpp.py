@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer import ExtractiveEngine
+from assistant.answering.pipeline import AnswerPipeline as ExtractiveEngine
+from assistant.answering.writers.llm import LLMEngine
 from assistant.factory import Resources
-from assistant.llm import LLMEngine, build_chat_model
+from assistant.llm import build_chat_model
 from assistant.models import MODELS, pull_model, sha256_of
 from assistant.types import AskRequest
 from conftest import REPO, VENV_BIN, with_settings

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.answer import ExtractiveEngine
+from assistant.answering.pipeline import AnswerPipeline as ExtractiveEngine
+from assistant.answering.writers.llm import LLMEngine
 from assistant.factory import Resources
-from assistant.llm import LLMEngine, build_chat_model
+from assistant.llm import build_chat_model
 from assistant.prompts import REFUSAL_MESSAGE
 from assistant.textnorm import split_sentences
 from assistant.types import AskRequest, Turn

@@ -10,14 +10,12 @@ best: no word the sentence negates appears there only un-negated, and vice versa
 from __future__ import annotations
 
 import difflib
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from assistant.retrieve import tokenize
-from assistant.textnorm import normalize, split_sentences
-from assistant.types import Citation
+from assistant.textnorm import content_tokens, normalize, split_sentences
+from assistant.types import Citation, Passage
 
 SUPPORT_TAU = 0.65  # calibrated on evals/support_pairs.yaml (see evals/test_support_calibration.py)
 NEGATION_SCOPE = 3  # content words after a negation that it governs
@@ -29,16 +27,6 @@ _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)*%?")
 _NUMBER_WORDS = frozenset(
     "two three four five six seven eight nine ten eleven twelve twenty hundred thousand million half".split()
 )
-
-
-def content_tokens(text: str) -> frozenset[str]:
-    """Stemmed content words, the same analysis as BM25 (cached: the same sentences recur across questions)."""
-    return _content_tokens(text)
-
-
-@functools.lru_cache(maxsize=65_536)
-def _content_tokens(text: str) -> frozenset[str]:
-    return frozenset(tokenize([text])[0])
 
 
 def critical_tokens(sentence: str) -> set[str]:
@@ -209,3 +197,8 @@ def _verify_sentence(sentence: str, by_n: dict[int, Citation], sources: Mapping[
             return None
         sentence = sentence.replace(quote, repaired.strip('“”"').strip(), 1)
     return sentence.strip() or None
+
+
+def sources_of(passages: Iterable[Passage]) -> dict[str, SourceSpan]:
+    """What `verify_answer` checks quotes against: each passage's text and document offset."""
+    return {p.id: SourceSpan(p.text, p.start) for p in passages}

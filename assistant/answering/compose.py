@@ -1,0 +1,97 @@
+"""Stage 4, the composition: which units become points, in what order, under which lead line, and which
+follow-up questions to suggest. Code writes every word here that is not a quote."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from assistant import prompts
+from assistant.answering.decide import Decision
+from assistant.answering.evidence import Unit, top_section
+from assistant.answering.question import Question
+from assistant.types import Citation
+
+POINT_WINDOW = 0.10  # points must score within this of the best one
+MAX_REDUNDANCY = 0.85
+MMR_LAMBDA = 0.7
+MAX_POINTS_PER_PASSAGE = 2
+
+
+def select_points(units: Sequence[Unit], question: Question, limit: int, floor: float) -> list[Unit]:
+    """Up to `limit` strong, non-overlapping, non-redundant units by maximal marginal relevance; for "how"
+    questions advice comes before a statement of the problem."""
+    if not units:
+        return []
+    best = units[0].score
+    pool = [u for u in units if u.score >= best - POINT_WINDOW and u.evidence >= floor]
+    chosen: list[Unit] = []
+    while pool and len(chosen) < limit:
+
+        def mmr(u: Unit) -> float:
+            redundancy = max((float(u.vector @ c.vector) for c in chosen), default=0.0)
+            return MMR_LAMBDA * u.score - (1 - MMR_LAMBDA) * redundancy
+
+        pick = max(pool, key=mmr)
+        pool.remove(pick)
+        same_passage = [c for c in chosen if c.passage.id == pick.passage.id]
+        overlapping = any(set(pick.sentences) & set(c.sentences) for c in same_passage)
+        too_close = any(float(pick.vector @ c.vector) > MAX_REDUNDANCY for c in chosen)
+        if len(same_passage) < MAX_POINTS_PER_PASSAGE and not overlapping and not too_close:
+            chosen.append(pick)
+    if question.intent in ("how", "judgement"):
+        chosen.sort(key=lambda u: not u.advice)  # stable: score order within each group
+    return chosen
+
+
+def citations_for(points: Sequence[Unit]) -> list[Citation]:
+    """One citation per point, numbered from 1, each an exact span of its source document."""
+    return [
+        Citation(
+            n=n,
+            chunk_id=u.passage.id,
+            source=u.passage.source,
+            section=u.passage.section,
+            kind=u.passage.kind,
+            quote=u.text,
+            start=u.start,
+            end=u.end,
+        )
+        for n, u in enumerate(points, start=1)
+    ]
+
+
+def join_words(items: Sequence[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def lead_line(decision: Decision, sections: Sequence[str]) -> str:
+    """The code-written first line: what the report lacks (partial answers), then where it speaks to this."""
+    where = prompts.ANSWER_LEAD.format(sections=join_words([f"*{s}*" for s in dict.fromkeys(sections)]))
+    if decision.coverage == "partial" and decision.shortfall:
+        return f"{prompts.PARTIAL_LEADS[decision.shortfall]} {where}"
+    return where
+
+
+def point_line(citation: Citation) -> str:
+    """One point: who is speaking (the report or an enabler), the verbatim quote and its marker."""
+    return "- " + prompts.POINT_BY_KIND[citation.kind].format(quote=" ".join(citation.quote.split()), n=citation.n)
+
+
+def suggestions(question: Question, citations: Sequence[Citation], limit: int = 3) -> list[str]:
+    """Two or three follow-ups a leader might ask next, built from the sections and kinds of what was cited.
+    Each leans on the conversation ("this"), so it is condensed with the question it follows."""
+    tops = {top_section(c.section) for c in citations}
+    kinds = {c.kind for c in citations}
+    out: list[str] = []
+    if tops & {"The hurdles", "At the start – lots of energy, less direction"} and question.intent != "how":
+        out.append(prompts.SUGGEST_WHAT_HELPED)
+    if question.intent != "why" and not tops <= {"The hurdles"}:
+        out.append(prompts.SUGGEST_WHAT_GETS_IN_THE_WAY)
+    if "quote" not in kinds:
+        out.append(prompts.SUGGEST_ENABLERS)
+    if "The building blocks for success" not in tops:
+        out.append(prompts.SUGGEST_BUILDING_BLOCKS)
+    if question.intent != "how" and prompts.SUGGEST_WHAT_TO_DO not in out:
+        out.append(prompts.SUGGEST_WHAT_TO_DO)
+    return list(dict.fromkeys(out))[:limit]

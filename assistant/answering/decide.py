@@ -1,0 +1,56 @@
+"""Stage 3, the decision: does the report answer the question (`answered`), touch on it (`partial`), or hold
+nothing useful (`not_covered`)? Every outcome carries its reason in words.
+
+Thresholds are calibrated on the `dev` split of the leaders' question set only (see README, "Evaluation").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from assistant.answering.evidence import Unit
+from assistant.answering.question import Question, states
+from assistant.config import Settings
+from assistant.types import Coverage
+
+TOP_UNITS_FOR_FACTS = 6  # a wanted fact must be stated by one of the best units
+Shortfall = Literal["figure", "amount", "date", "names", "indirect"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the report offers for the question, why, and (for `partial`) what it lacks."""
+
+    coverage: Coverage
+    reason: str
+    shortfall: Shortfall | None = None
+    best: float = 0.0
+
+
+def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Decision:
+    """answered | partial | not_covered, from the best unit's evidence and what the question asks for."""
+    if not question.standalone.strip():
+        return Decision("not_covered", "nothing left to search")
+    if not units:
+        return Decision("not_covered", "no evidence retrieved")
+    best = max(u.evidence for u in units)
+    if best < settings.not_covered_below:
+        return Decision("not_covered", f"best evidence {best:.2f} is below {settings.not_covered_below:.2f}", best=best)
+    if question.wanted == "contact":
+        return Decision("not_covered", "the report gives no contact details", best=best)
+    if settings.unknown_terms_rule and question.unknown_terms:
+        named = ", ".join(question.unknown_terms)
+        if best < settings.answered_from:
+            return Decision("not_covered", f"the report never mentions {named}", best=best)
+        return Decision("partial", f"the report never mentions {named}", "names", best)
+    if settings.answer_type_rule and question.wanted is not None:
+        top = sorted(units, key=lambda u: -u.evidence)[:TOP_UNITS_FOR_FACTS]
+        if not any(states(question.wanted, u.text) for u in top):
+            return Decision(
+                "partial", f"the question asks for {question.wanted} the evidence does not state", question.wanted, best
+            )
+    if best < settings.answered_from:
+        return Decision("partial", f"best evidence {best:.2f} is below {settings.answered_from:.2f}", "indirect", best)
+    return Decision("answered", f"best evidence {best:.2f}", best=best)

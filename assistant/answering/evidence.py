@@ -1,0 +1,177 @@
+"""Stage 2, the evidence: cut the retrieved passages into self-contained units and score each against the question.
+
+A unit is one sentence, or two consecutive sentences of one passage, that a leader can read on its own:
+- a sentence that opens by pointing back ("This", "It", "They", "But", "So"…) only appears with the one before;
+- a sentence that ends with a colon only appears with the one after;
+- every unit has 8–70 words; front matter, the contents and name lists (unless names are asked for) never count;
+- sentences that read as instructions to the assistant never count.
+Units keep exact offsets into their document, so every quote stays verbatim.
+
+Score = cosine similarity to the (jargon-expanded) question + LEX_WEIGHT × share of the question's topic words
+the unit contains + a heading bonus when the unit's section title matches the question + an intent bonus
+(advice for "how", causes for "why", names for "who").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answering.grounding import content_tokens
+from assistant.answering.question import Question, looks_like_instruction
+from assistant.textnorm import split_sentences, strip_quote_marks
+from assistant.types import SECTION_SEPARATOR, Passage
+
+LEX_WEIGHT = 0.3
+QUOTE_BONUS = 0.02
+HEADING_WEIGHT = 0.25
+HEADING_FLOOR = 0.35  # heading similarity below this lends nothing
+INTENT_BONUS = 0.06
+RANK_WEIGHT = 0.0  # share of the passage's fused retrieval score (relative to the best passage) added to a unit
+MIN_UNIT_WORDS = 8
+MAX_UNIT_WORDS = 70
+FRONT_MATTER = ("The Revolution will be Improvised", "Contents")
+NAME_LISTS = ("Appendix B", "Appendix C")
+_POINTS_BACK = re.compile(
+    r"^\W*(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b", re.I
+)
+_ADVICE = re.compile(
+    r"\b(?:need(?:s)? to|must|should|it is (?:important|crucial|essential)|important to|can help|helps?|helped"
+    r"|will help|requires?|the key|key requirement|take time|put time|make (?:the|a) |building|create|develop"
+    r"|treating|explore|suspend|review|re-evaluating|connecting|focus(?:ed|ing)? on|recognis)\w*",
+    re.I,
+)
+_CAUSE = re.compile(
+    r"\b(?:because|fear|tension|pressure|difficult|hard|struggl|distrust|preoccupied|instinctively|tendency|"
+    r"risk|danger|confusion|misunderstanding|blame|short-term|habit|slow|obstructive|rivals|silo|different)\w*",
+    re.I,
+)
+_NAMES = re.compile(r"\b(?:by|chaired by|enablers?|members include|Steering Group)\b")
+_INTENT_SECTIONS = {
+    "how": ("The building blocks for success", "Light bulb moments"),
+    "why": ("The hurdles", "At the start"),
+}
+
+
+@dataclass
+class Unit:
+    """A quotable span of a retrieved passage, scored against the question."""
+
+    passage: Passage
+    start: int  # absolute offsets into the source document
+    end: int
+    text: str
+    vector: np.ndarray
+    sim: float
+    lex: float
+    bonus: float
+    advice: bool
+    sentences: tuple[int, ...]
+
+    @property
+    def score(self) -> float:
+        return self.sim + LEX_WEIGHT * self.lex + self.bonus
+
+    @property
+    def evidence(self) -> float:
+        """How strongly the unit speaks to the question, before any preference for kind or intent."""
+        return self.sim + LEX_WEIGHT * self.lex
+
+
+def top_section(section: str) -> str:
+    return section.split(SECTION_SEPARATOR)[0]
+
+
+def is_front_matter(passage: Passage) -> bool:
+    return top_section(passage.section).startswith(FRONT_MATTER)
+
+
+def is_name_list(passage: Passage) -> bool:
+    return top_section(passage.section).startswith(NAME_LISTS) and passage.kind == "list"
+
+
+def candidate_spans(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
+    """(start, end, sentence indices) of every self-contained unit of a passage's text (rules above)."""
+    sentences = [strip_quote_marks(text, a, b) for a, b in split_sentences(text)]
+    out = []
+    for i, (a, b) in enumerate(sentences):
+        alone = text[a:b]
+        if not _POINTS_BACK.match(alone) and not alone.rstrip().endswith(":"):
+            out.append((a, b, (i,)))
+        if i + 1 < len(sentences) and not _POINTS_BACK.match(alone):
+            following = text[sentences[i + 1][0] : sentences[i + 1][1]]
+            if not following.rstrip().endswith(":"):
+                out.append((a, sentences[i + 1][1], (i, i + 1)))
+    return [(a, b, idx) for a, b, idx in out if MIN_UNIT_WORDS <= len(text[a:b].split()) <= MAX_UNIT_WORDS]
+
+
+def lexical_share(groups: Sequence[frozenset[str]], text: str) -> float:
+    """Share of the question's topic-word groups (a jargon term with its expansion is one group) in the text."""
+    if not groups:
+        return 0.0
+    tokens = content_tokens(text)
+    return sum(bool(g & tokens) for g in groups) / len(groups)
+
+
+def intent_bonus(question: Question, passage: Passage, text: str) -> tuple[float, bool]:
+    """(bonus, whether the unit reads as advice)."""
+    advice = bool(_ADVICE.search(text))
+    bonus = 0.0
+    preferred = _INTENT_SECTIONS.get(question.intent, ())
+    if preferred and top_section(passage.section).startswith(preferred):
+        bonus += INTENT_BONUS / 2
+    if (
+        question.intent in ("how", "judgement")
+        and advice
+        or question.intent == "why"
+        and _CAUSE.search(text)
+        or question.intent == "who"
+        and _NAMES.search(text)
+    ):
+        bonus += INTENT_BONUS
+    return bonus, advice
+
+
+def gather_units(
+    question: Question,
+    passages: Sequence[Passage],
+    vectors: Mapping[str, Sequence[float]],
+    query_vector: np.ndarray,
+    heading_score: Callable[[str], float],
+    token_groups: Sequence[frozenset[str]],
+) -> list[Unit]:
+    """Every self-contained unit of the passages, best first.
+
+    `vectors` maps record ids (`<chunk>` and `<chunk>#s<i>` for each sentence) to stored embeddings; a unit's
+    vector is the normalised mean of its sentences' (or its chunk's, when sentence vectors are off)."""
+    asks_names = question.intent == "who"
+    units: list[Unit] = []
+    top_score = max((p.score for p in passages), default=0.0) or 1.0
+    for p in passages:
+        if (is_front_matter(p) and not asks_names) or (is_name_list(p) and not asks_names):
+            continue
+        if top_section(p.section).startswith("Contents"):
+            continue
+        n_sentences = len(split_sentences(p.text))
+        heading = (
+            HEADING_WEIGHT * max(0.0, heading_score(p.section) - HEADING_FLOOR) + RANK_WEIGHT * p.score / top_score
+        )
+        for a, b, idx in candidate_spans(p.text):
+            text = p.text[a:b]
+            if looks_like_instruction(text):
+                continue
+            parts = [vectors.get(f"{p.id}#s{i}") for i in idx] if n_sentences > 1 else [vectors.get(p.id)]
+            parts = [x for x in parts if x is not None] or [vectors.get(p.id)]
+            if parts[0] is None:
+                continue
+            vec = np.mean(np.asarray(parts, dtype=np.float32), axis=0)
+            vec /= float(np.linalg.norm(vec)) or 1.0
+            bonus, advice = intent_bonus(question, p, text)
+            bonus += heading + (QUOTE_BONUS if p.kind == "quote" else 0.0)
+            sim = float(vec @ query_vector)
+            lex = lexical_share(token_groups, text)
+            units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, advice, idx))
+    return sorted(units, key=lambda u: -u.score)

@@ -1,0 +1,93 @@
+"""The answer pipeline: question → evidence → decision → composition (a writer) → guard, as a stream of events.
+
+`AnswerPipeline` is the extractive engine; LLM engines reuse its `prepare` and write their own prose over the same
+evidence (assistant/answering/writers/llm.py). Every writer's text passes `verify_answer` before it leaves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from assistant.answering.decide import decide
+from assistant.answering.events import Delta, Done, Event, as_sse, meta_of
+from assistant.answering.evidence import gather_units
+from assistant.answering.plan import Prepared
+from assistant.answering.question import Glossary, understand
+from assistant.answering.writers.extractive import refusal, write_extractive
+from assistant.config import Settings
+from assistant.retrieve import HybridRetriever
+from assistant.textnorm import content_tokens, split_sentences
+from assistant.types import Answer, AskRequest
+
+
+class AnswerPipeline:
+    """The extractive engine: answers with the report's own sentences, chosen by evidence, intent and MMR."""
+
+    name = "extractive"
+
+    def __init__(self, retriever: HybridRetriever, settings: Settings, glossary: Glossary | None = None) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.glossary = glossary or Glossary.packaged()
+
+    def prepare(self, request: AskRequest, standalone: str | None = None) -> Prepared:
+        """Stages 1–3: understand the question, gather and score the evidence, decide the coverage."""
+        started = time.perf_counter()
+        question = understand(request.question, request.history, self.retriever.vocabulary, self.glossary, standalone)
+        if not content_tokens(question.standalone):
+            return Prepared(question, [], [], decide(question, [], self.settings))
+        k = request.k or self.settings.answer_passages
+        passages = self.retriever.search(question.standalone, k, request.filters)  # expands jargon itself
+        retrieved = time.perf_counter()
+        ids = {p.id for p in passages}
+        ids |= {f"{p.id}#s{i}" for p in passages for i in range(len(split_sentences(p.text)))}
+        vectors = self.retriever.index.embeddings_for(sorted(ids))
+        query_vector = np.asarray(self.retriever.embed_query(self.retriever.expand(question.standalone)), np.float32)
+        units = gather_units(
+            question,
+            passages,
+            vectors,
+            query_vector,
+            self.retriever.heading_scorer(query_vector),
+            self.glossary.token_groups(question.standalone),
+        )
+        decision = decide(question, units, self.settings)
+        timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
+        return Prepared(question, passages, units, decision, timings)
+
+    def write(self, prepared: Prepared) -> Answer:
+        """Stage 4–5 for the extractive engine: points, lead line, suggestions, all through `verify_answer`."""
+        if prepared.decision.coverage == "not_covered":
+            return refusal(prepared, self.name)
+        return write_extractive(prepared, self.settings, self.name)
+
+    def answer(self, request: AskRequest) -> Answer:
+        """A complete answer: grounded points, a partial answer that says so, or the refusal."""
+        started = time.perf_counter()
+        prepared = self.prepare(request)
+        answer = self.write(prepared)
+        answer.timings_ms = timings(prepared, started)
+        return answer
+
+    def run(self, request: AskRequest) -> Iterator[Event]:
+        """The answer as typed events: `meta`, `delta`s line by line, `done`."""
+        answer = self.answer(request)
+        yield meta_of(answer)
+        for line in answer.answer.splitlines(keepends=True):
+            yield Delta(text=line)
+        yield Done(answer=answer)
+
+    def stream(self, request: AskRequest) -> Iterator[tuple[str, dict]]:
+        """`run` as the API's server-sent events."""
+        for event in self.run(request):
+            yield as_sse(event)
+
+
+def timings(prepared: Prepared, started: float) -> dict[str, float]:
+    """Milliseconds spent retrieving, answering, and in all."""
+    total = (time.perf_counter() - started) * 1000
+    retrieve = prepared.timings_ms.get("retrieve", 0.0)
+    return {"retrieve": round(retrieve, 2), "answer": round(total - retrieve, 2), "total": round(total, 2)}

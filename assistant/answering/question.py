@@ -1,0 +1,219 @@
+"""Stage 1, the question: cut instructions aimed at the assistant, make a follow-up standalone, expand jargon,
+and say what kind of answer is wanted (intent, and any specific fact such as a figure or a date).
+
+Nothing here touches the index: every function takes text (and the report's vocabulary) and returns text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Literal
+
+from bm25s.stopwords import STOPWORDS_EN
+
+from assistant import prompts
+from assistant.glossary import Glossary
+from assistant.textnorm import GENERIC_WORDS, content_tokens, content_words
+from assistant.types import Turn
+
+Intent = Literal["how", "why", "what", "who", "judgement"]
+Wanted = Literal["figure", "amount", "date", "contact"]
+
+_STOP = frozenset(STOPWORDS_EN)
+_WORDS = re.compile(r"[A-Za-z][A-Za-z'’&-]*[A-Za-z]|[A-Za-z]|\d+")
+_ANAPHORA = re.compile(r"\b(that|this|it|its|they|them|their|those|these|there|such|he|she|him|her)\b", re.I)
+_NOT_ACRONYMS = frozenset({"OK", "I", "AM", "PM", "UK", "TV"})
+_INJECTIONS = [re.compile(p, re.I) for p in prompts.INJECTION_PATTERNS]
+
+_INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
+    ("who", re.compile(r"^\W*(?:who|whom|whose)\b|\bwho (?:wrote|are|were|is|was|funded|chairs?|led)\b", re.I)),
+    ("who", re.compile(r"^\W*(?:which|what) (?:organisations|bodies|people|places|members|enablers)\b", re.I)),
+    ("why", re.compile(r"^\W*why\b|\bwhy (?:do|does|did|is|are|would|should|can|can't|don't)\b|\bhow come\b", re.I)),
+    ("why", re.compile(r"\bwhat (?:causes|caused|is behind|'s behind|drives|makes)\b|\breasons? (?:why|for)\b", re.I)),
+    (
+        "how",
+        re.compile(
+            r"^\W*how (?:do|can|should|could|would|might|to|did|does|are|is)\b|\bhow (?:do|can|should) (?:we|i|you)\b"
+            r"|\bwhat (?:should|can|could|would|do) (?:we|i|leaders|you)\b|\b(?:tips|advice|steps|ways) (?:to|for|on)\b"
+            r"|\b(?:deal with|handle|overcome|get past|move past|get over|fix|tackle|manage)\b",
+            re.I,
+        ),
+    ),
+    (
+        "judgement",
+        re.compile(
+            r"^\W*(?:is|are|should|would|could|can|do|does|did|was|were|will|isn't|aren't|shouldn't|must)\b"
+            r"|\b(?:is it worth|worth it|should we|should i|do we need|does it make sense|any point)\b",
+            re.I,
+        ),
+    ),
+]
+# A question that asks for a specific kind of fact: answered only when the evidence states one.
+_WANTED: list[tuple[Wanted, re.Pattern[str]]] = [
+    (
+        "contact",
+        re.compile(r"\b(?:tele)?phone\b|\be-?mail\b|\bpostal address\b|\bwebsite\b|\burl\b|\bcontact details\b", re.I),
+    ),
+    (
+        "amount",
+        re.compile(
+            r"\bhow much (?:money|funding|did|does|do|will|was|is)\b[^?]{0,40}\b(?:cost|save|saved|spend|spent|"
+            r"fund|budget)|\bwhat (?:was|is|were) the (?:budget|cost|funding)\b|\b[£$€]\s?\d",
+            re.I,
+        ),
+    ),
+    (
+        "figure",
+        re.compile(
+            r"\bhow (?:many|much|long|often)\b|\bwhat (?:percentage|proportion|share|number)\b|\bper ?cent\b|%"
+            r"|\bwhat (?:was|is) the (?:rate|ratio)\b",
+            re.I,
+        ),
+    ),
+    ("date", re.compile(r"^\W*when (?:did|was|were|will)\b|\bwhat year\b|\bwhich year\b|\bwhat date\b", re.I)),
+]
+_EVIDENCE_OF: dict[Wanted, re.Pattern[str]] = {
+    "contact": re.compile(r"\d{4,}|@|https?://|www\.", re.I),
+    "amount": re.compile(r"[£$€]|\b(?:pounds|million|billion)\b", re.I),
+    "figure": re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|half)\b", re.I),
+    "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b"),
+}
+
+
+@dataclass
+class Question:
+    """What stage 1 hands on."""
+
+    asked: str
+    cleaned: str
+    standalone: str
+    expansion: str
+    intent: Intent
+    wanted: Wanted | None
+    unknown_terms: list[str] = field(default_factory=list)
+    rewritten: bool = False
+
+    @property
+    def query(self) -> str:
+        """What retrieval and scoring see: the standalone question plus the report's words for its jargon."""
+        return f"{self.standalone} {self.expansion}".strip()
+
+
+def looks_like_instruction(text: str) -> bool:
+    """Whether text reads as an instruction to the assistant. Such passage sentences stay searchable as data but
+    are never shown to an LLM nor quoted as a point."""
+    return any(pattern.search(text) for pattern in _INJECTIONS)
+
+
+def strip_injection(question: str) -> str:
+    """Cut instructions aimed at the assistant out of a question; what remains is what gets searched."""
+    for pattern in _INJECTIONS:
+        question = pattern.sub(" ", question)
+    return " ".join(question.split()).strip(" ,;:-")
+
+
+def topic_terms(text: str, limit: int = 8) -> list[str]:
+    """Content words of a turn in their original form, for carrying a topic into a follow-up."""
+    seen: list[str] = []
+    for word in _WORDS.findall(text):
+        lower = word.lower()
+        if lower in _STOP or lower in GENERIC_WORDS or len(lower) < 3 or word in seen:
+            continue
+        seen.append(word)
+    return seen[:limit]
+
+
+def leaned_on_turn(history: list[Turn]) -> str | None:
+    """The user turn a follow-up can lean on: the latest one whose answer was not the refusal. A question the
+    report does not cover lends no topic to what follows it."""
+    pairs: list[tuple[str, str]] = []
+    for i, turn in enumerate(history):
+        if turn.role == "user":
+            reply = next((t.content for t in history[i + 1 :] if t.role == "assistant"), "")
+            pairs.append((turn.content, reply))
+    for question, reply in reversed(pairs):
+        if not reply.strip().startswith(prompts.REFUSAL_MESSAGE):
+            return question
+        return None  # the latest turn was refused: nothing older is leaned on either
+    return None
+
+
+def condense(question: str, history: list[Turn], vocabulary: frozenset[str]) -> tuple[str, bool]:
+    """A standalone version of a follow-up (deterministic), and whether it was rewritten.
+
+    Only a question that leans on the conversation is rewritten: one with fewer than three topic words of its
+    own, or one with a pronoun ("that", "they") and fewer than four. It gains the topic words of the single
+    turn it leans on (`leaned_on_turn`)."""
+    earlier = leaned_on_turn(history)
+    if not earlier:
+        return question, False
+    own = content_tokens(content_words(question))
+    leans = len(own) < 3 or (bool(_ANAPHORA.search(question)) and len(own) < 4)
+    if not leans:
+        return question, False
+    own_words = {w.lower() for w in topic_terms(question)}
+    terms = [t for t in topic_terms(earlier) if t.lower() not in own_words]
+    if not terms:
+        return question, False
+    return f"{question.rstrip()} (about: {' '.join(terms[:8])})", True
+
+
+def classify_intent(text: str) -> Intent:
+    """how (what to do), why (causes), who/which (facts), judgement (should we / is it worth), else what."""
+    first_clause = re.split(r"[?]", text.strip(), maxsplit=1)[0] or text
+    for intent, pattern in _INTENTS:
+        if pattern.search(first_clause):
+            return intent
+    return "what"
+
+
+def wanted_fact(text: str) -> Wanted | None:
+    """The specific kind of fact a question asks for, if any."""
+    return next((kind for kind, pattern in _WANTED if pattern.search(text)), None)
+
+
+def states(wanted: Wanted, evidence: str) -> bool:
+    """Whether evidence text states the kind of fact wanted."""
+    return bool(_EVIDENCE_OF[wanted].search(evidence))
+
+
+def unknown_terms(text: str, vocabulary: frozenset[str], glossary: Glossary) -> list[str]:
+    """Names, acronyms and years in the question that neither the report nor the glossary knows.
+
+    A word counts as a name when it is capitalised but does not open a sentence; an acronym has two or more
+    capitals; a number counts only as a year (a question with "200 people in the room" asks nothing about 200)."""
+    known = {k.lower() for k in glossary.matches(text)}
+    out = []
+    for sentence in re.split(r"(?<=[.?!])\s+", text.strip()):
+        for i, word in enumerate(_WORDS.findall(sentence)):
+            is_name = i > 0 and word[0].isupper() and not word.isupper()
+            is_acronym = word.isupper() and len(word) > 1 and word not in _NOT_ACRONYMS
+            is_year = bool(re.fullmatch(r"(?:19|20)\d\d", word))
+            if not (is_name or is_acronym or is_year) or word.lower() in known or word.lower() in _STOP:
+                continue
+            if not content_tokens(word) <= vocabulary:
+                out.append(word)
+    return out
+
+
+def understand(
+    asked: str, history: list[Turn], vocabulary: frozenset[str], glossary: Glossary, standalone: str | None = None
+) -> Question:
+    """Stage 1 in one call."""
+    cleaned = strip_injection(asked)
+    rewritten = False
+    if standalone is None:
+        standalone, rewritten = condense(cleaned, history, vocabulary) if cleaned else ("", False)
+    else:
+        rewritten = standalone.strip() != cleaned.strip()
+    return Question(
+        asked=asked,
+        cleaned=cleaned,
+        standalone=standalone,
+        expansion=glossary.expansion(standalone),
+        intent=classify_intent(cleaned or asked),
+        wanted=wanted_fact(cleaned),
+        unknown_terms=unknown_terms(cleaned, vocabulary, glossary),
+        rewritten=rewritten,
+    )

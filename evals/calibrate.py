@@ -1,0 +1,80 @@
+"""Calibrate the coverage thresholds on the leaders' `dev` split only (never `test`).
+
+    python -m evals.calibrate            # prints a table and the chosen pair
+
+For each (not_covered_below, answered_from) pair it replays stage 3 (`decide`) over the prepared evidence of
+every `dev` item and counts false refusals (yes/partly → not_covered), missed refusals (no → answered) and yes
+items answered only as partial. The pair with the lowest cost (false + missed refusal, plus a quarter of the
+partial share) wins; ties go to the higher thresholds.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering.decide import decide
+from assistant.answering.pipeline import AnswerPipeline
+from assistant.config import Settings
+from assistant.embeddings import MiniLMEmbeddings
+from assistant.factory import build_index
+from assistant.retrieve import HybridRetriever
+from assistant.types import AskRequest, Turn
+from evals.leaders import load_leaders, turns_of
+
+LOW = np.round(np.arange(0.30, 0.50, 0.02), 2)
+HIGH = np.round(np.arange(0.40, 0.66, 0.02), 2)
+
+
+def prepared_dev(engine: AnswerPipeline) -> list[tuple[str, object]]:
+    """(label, prepared evidence of the last turn) for every dev item."""
+    out = []
+    for item in load_leaders():
+        if item["split"] != "dev":
+            continue
+        history: list[Turn] = []
+        turns = turns_of(item)
+        for question in turns[:-1]:
+            answer = engine.answer(AskRequest(question=question, history=history))
+            history += [Turn(role="user", content=question), Turn(role="assistant", content=answer.answer)]
+        out.append((item["coverage"], engine.prepare(AskRequest(question=turns[-1], history=history))))
+    return out
+
+
+def main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    root = Path(__file__).resolve().parent.parent
+    data = Path(os.environ.get("LVA_CALIBRATION_DIR", "/tmp/lva-calibration"))
+    settings = Settings(data_dir=data, project_root=root, corpus_dir=root / "corpus", embed_progress=False)
+    from ingest.pipeline import ingest
+
+    embedder = MiniLMEmbeddings(progress=False)
+    index = build_index(settings)
+    ingest(root / "corpus", index=index, embedder=embedder, settings=settings)
+    engine = AnswerPipeline(HybridRetriever(index, embedder, settings), settings)
+    rows = prepared_dev(engine)
+    covered = [p for label, p in rows if label != "no"]
+    uncovered = [p for label, p in rows if label == "no"]
+    yes = [p for label, p in rows if label == "yes"]
+    best: tuple[float, float, float] | None = None
+    print("low   high  false_refusal missed_refusal partial_on_yes")
+    for low in LOW:
+        for high in HIGH:
+            if high < low:
+                continue
+            s = settings.model_copy(update={"not_covered_below": float(low), "answered_from": float(high)})
+            fr = sum(decide(p.question, p.units, s).coverage == "not_covered" for p in covered) / len(covered)
+            mr = sum(decide(p.question, p.units, s).coverage == "answered" for p in uncovered) / len(uncovered)
+            py = sum(decide(p.question, p.units, s).coverage == "partial" for p in yes) / len(yes)
+            cost = fr + mr + py / 4
+            print(f"{low:.2f}  {high:.2f}  {fr:.3f}         {mr:.3f}          {py:.3f}")
+            if best is None or cost <= best[0]:
+                best = (cost, float(low), float(high))
+    assert best is not None
+    print(f"chosen: LVA_NOT_COVERED_BELOW={best[1]:.2f} LVA_ANSWERED_FROM={best[2]:.2f} (cost {best[0]:.3f})")
+
+
+if __name__ == "__main__":
+    main()
