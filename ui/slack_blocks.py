@@ -19,7 +19,7 @@ EMPTY_QUESTION = (
     "Ask me a leadership question about *The Revolution will be Improvised*, "
     "e.g. _How do we handle the Better Care Fund tension?_"
 )
-PARTLY_COVERED = "*Partly covered* · the report touches on this but doesn't answer it directly"
+PARTLY_COVERED = "*Partly covered*"  # the API's own first line says what is missing
 RELATED = "Related passages you might explore:"
 WHO = {"quote": "Enabler's words", "narrative": "Report narrative", "list": "Key message"}
 
