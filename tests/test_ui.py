@@ -265,3 +265,20 @@ def test_reload_restores_the_conversation_and_new_starts_fresh(monkeypatch, api_
     new_id = fresh_at.query_params["c"]
     assert (new_id[0] if isinstance(new_id, list) else new_id) != cid
     assert fresh_at.session_state["messages"] == [] and not answer_html(fresh_at)
+
+
+def test_reload_while_the_api_is_down_never_overwrites_the_saved_conversation(  # type: ignore[no-untyped-def]
+    monkeypatch, api_server: str, flaky_api: Forwarder
+) -> None:
+    first = ask(app(monkeypatch, api_server), BCF)
+    cid = first.query_params["c"]
+    cid = cid[0] if isinstance(cid, list) else cid
+    reloaded = app(monkeypatch, flaky_api.url, conversation=cid)  # reloaded while the API is unreachable
+    assert reloaded.session_state["messages"] == []
+    flaky_api.start()
+    reloaded = ask(reloaded, PARTIAL)  # the API is back: the saved turns come first, then the new question
+    healthy(reloaded)
+    asked = [m["content"] for m in reloaded.session_state["messages"] if m["role"] == "user"]
+    assert asked == [BCF, PARTIAL]
+    again = app(monkeypatch, api_server, conversation=cid)
+    assert [m["content"] for m in again.session_state["messages"] if m["role"] == "user"] == [BCF, PARTIAL]

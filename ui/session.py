@@ -37,15 +37,15 @@ def turns_of(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def restore(client: AssistantClient, cid: str) -> None:
-    """Load the saved conversation once per id; a missing or unreadable one starts empty."""
+    """Load the saved conversation once per id (none saved: start empty; API down: try again next run)."""
     if st.session_state.get("restored") == cid:
         return
-    st.session_state.restored = cid
     try:
         saved = client.get_conversation(cid)
-    except ApiError as exc:  # 404 (nothing saved yet) or the API down: start a fresh chat either way
-        log.info("no saved conversation %s: %s", cid, exc.kind)
+    except ApiError as exc:  # the API is down: try again on the next run, and never save over what it holds
+        log.info("conversation %s not loaded yet: %s", cid, exc.kind)
         return
+    st.session_state.restored = cid
     turns = (saved or {}).get("turns") or []
     st.session_state.messages = [
         {"role": t["role"], "content": t["content"], **({"answer": t["answer"]} if t.get("answer") else {})}
@@ -55,7 +55,9 @@ def restore(client: AssistantClient, cid: str) -> None:
 
 
 def save(client: AssistantClient, cid: str, messages: list[dict[str, Any]]) -> bool:
-    """Save the whole conversation; False (and a log line) when the API can't take it."""
+    """Save the whole conversation; False (and a log line) when the API can't take it or it was never loaded."""
+    if st.session_state.get("restored") != cid:
+        return False  # saving before the saved turns were read would overwrite them
     try:
         client.save_conversation(cid, turns_of(messages))
         return True
