@@ -70,9 +70,11 @@ def with_settings(settings: Settings, **changes: object) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def embedder() -> MiniLMEmbeddings:
-    """One embedding model for the whole session (it is the slow part to load)."""
-    return MiniLMEmbeddings(progress=False)
+def embedder(tmp_path_factory: pytest.TempPathFactory) -> MiniLMEmbeddings:
+    """One embedding model for the whole session (it is the slow part to load), on the configured backend
+    (`LVA_EMBEDDING_BACKEND`); an ONNX export is made once per session."""
+    backend = Settings().embedding_backend
+    return MiniLMEmbeddings(progress=False, backend=backend, models_dir=tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture

@@ -128,6 +128,14 @@ def test_a_hung_server_times_out(fake: FakeEmbeddings) -> None:
         embedder.embed_query("anyone there?")
 
 
+def test_a_query_is_retried_once_at_most(fake: FakeEmbeddings) -> None:
+    fake.script = lambda n: 503
+    embedder = RemoteEmbeddings(fake.url, "fake-embed", max_retries=4, backoff_s=0.01)
+    with pytest.raises(EmbeddingsUnavailable, match=r"HTTP 503, 2 attempts"):
+        embedder.embed_query("is anyone waiting?")
+    assert len(fake.requests) == 2  # someone is waiting for a query; a batch of documents would be tried 5 times
+
+
 def test_cli_exits_2_with_one_line_when_the_server_is_unreachable(docs: Path, tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     env = {k: v for k, v in os.environ.items() if not k.startswith("LVA_")}

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 # Bump when the export recipe changes, so exports made by an older recipe are not reused.
 EXPORT_RECIPE = "torchscript-eager-opset17-v1"
 ONNX_FILE = "model.onnx"
+# Padded tokens per batch. On 2 cores ONNX Runtime was fastest with batches this small (one ~75-word paragraph,
+# or about five sentences), at about 2.5x the paragraphs/s it managed in 32-text batches. Torch is not (its
+# per-batch overhead is larger: batches of 4 halved its rate), so it keeps LVA_EMBED_BATCH_SIZE.
+TOKEN_BUDGET = 128
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _HASHED_FILES = ("config.json", "sentence_bert_config.json", "tokenizer.json", "1_Pooling/config.json")
 _WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -112,7 +116,9 @@ def export_onnx(model_path: Path, target: Path) -> None:
 class OnnxEncoder:
     """Sentence embeddings from an ONNX export, pooled as the model's sentence-transformers config says."""
 
-    def __init__(self, model_path: Path, onnx_file: Path, threads: int | None = None) -> None:
+    def __init__(
+        self, model_path: Path, onnx_file: Path, threads: int | None = None, token_budget: int = TOKEN_BUDGET
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -125,14 +131,18 @@ class OnnxEncoder:
             )
         max_length = int(_read_json(model_path / "sentence_bert_config.json").get("max_seq_length") or 256)
         self.tokenizer = Tokenizer.from_file(str(model_path / "tokenizer.json"))
-        # tokenizer.json carries its own fixed padding and truncation; use sentence-transformers' instead.
+        # tokenizer.json carries its own fixed padding and truncation; truncate as sentence-transformers does,
+        # and pad per batch here.
+        self.pad_id = int((self.tokenizer.padding or {}).get("pad_id") or 0)
+        self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
-        pad = self.tokenizer.padding or {}
-        self.tokenizer.enable_padding(pad_id=pad.get("pad_id", 0), pad_token=pad.get("pad_token", "[PAD]"))
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = threads or 0  # 0: ONNX Runtime's default, one per core
         options.inter_op_num_threads = 1
+        # No busy-waiting between runs: the cores are shared with the API's other work (and other processes).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        self.token_budget = token_budget
         self.session: onnxruntime.InferenceSession = ort.InferenceSession(
             str(onnx_file), options, providers=["CPUExecutionProvider"]
         )
@@ -140,21 +150,29 @@ class OnnxEncoder:
         self.dimension = int(_read_json(model_path / "config.json").get("hidden_size") or 0)
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
-        """Normalised vectors, one row per text; texts are batched longest first to waste little padding."""
+        """Normalised vectors, one row per text. Texts go longest first, in batches of at most `batch_size` texts
+        and `token_budget` padded tokens: ONNX Runtime on a CPU is fastest on small batches of long texts."""
+        encodings = self.tokenizer.encode_batch([t.strip() for t in texts])  # as sentence-transformers strips
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            out[rows] = self._encode_batch([texts[i].strip() for i in rows])
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        start = 0
+        while start < len(order):
+            width = len(encodings[order[start]].ids)  # the longest of the batch: every row is padded to it
+            size = max(1, min(batch_size, self.token_budget // max(width, 1)))
+            rows = order[start : start + size]
+            out[rows] = self._encode_batch([encodings[i] for i in rows])
+            start += size
         return out
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self.tokenizer.encode_batch(texts)
-        arrays = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+    def _encode_batch(self, encodings: list[Any]) -> np.ndarray:
+        width = max(len(e.ids) for e in encodings)
+        arrays = {name: np.zeros((len(encodings), width), dtype=np.int64) for name in _INPUTS}
+        for row, e in enumerate(encodings):
+            arrays["input_ids"][row, : len(e.ids)] = e.ids
+            arrays["attention_mask"][row, : len(e.ids)] = e.attention_mask
+            arrays["token_type_ids"][row, : len(e.ids)] = e.type_ids
+        if self.pad_id:
+            arrays["input_ids"][arrays["attention_mask"] == 0] = self.pad_id
         hidden = self.session.run(None, {name: arrays[name] for name in self.inputs})[0]
         mask = arrays["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)

@@ -102,8 +102,8 @@ class RemoteEmbeddings(Embeddings):
         return [vector for batch in results for vector in batch]
 
     def embed_query(self, text: str) -> list[float]:
-        """Embed one query."""
-        return self._embed_batch([text])[0]
+        """Embed one query. Someone is waiting for it, so it is retried once at most."""
+        return self._embed_batch([text], retries=min(self.max_retries, 1))[0]
 
     def _wait(self, state: RetryCallState) -> float:
         """Exponential backoff with jitter, or the server's `Retry-After` when it sends one (capped)."""
@@ -117,11 +117,12 @@ class RemoteEmbeddings(Embeddings):
                 pass  # an HTTP date: fall back to our own backoff
         return wait_exponential_jitter(initial=self.backoff_s, max=MAX_RETRY_AFTER_S, jitter=self.backoff_s)(state)
 
-    def _embed_batch(self, batch: list[str]) -> list[list[float]]:
+    def _embed_batch(self, batch: list[str], retries: int | None = None) -> list[list[float]]:
         import openai
 
+        attempts = (self.max_retries if retries is None else retries) + 1
         retrying = Retrying(
-            stop=stop_after_attempt(self.max_retries + 1),
+            stop=stop_after_attempt(attempts),
             wait=self._wait,
             retry=retry_if_exception(_retryable),
             reraise=True,
@@ -135,7 +136,7 @@ class RemoteEmbeddings(Embeddings):
         except openai.APIConnectionError as exc:
             raise EmbeddingsUnavailable(
                 f"cannot reach the embeddings server at {self.url} ({exc.__class__.__name__}, "
-                f"{self.max_retries + 1} attempts); start it, or unset LVA_EMBEDDINGS_URL to embed locally"
+                f"{attempts} attempts); start it, or unset LVA_EMBEDDINGS_URL to embed locally"
             ) from None
         except openai.APIStatusError as exc:
             hint = {
@@ -143,7 +144,7 @@ class RemoteEmbeddings(Embeddings):
                 403: "check LVA_EMBEDDINGS_API_KEY",
                 404: "check LVA_EMBEDDINGS_MODEL and that LVA_EMBEDDINGS_URL ends in /v1",
             }.get(exc.status_code, "check the server's logs")
-            tries = f", {self.max_retries + 1} attempts" if _retryable(exc) else ""
+            tries = f", {attempts} attempts" if _retryable(exc) else ""
             raise EmbeddingsUnavailable(
                 f"the embeddings server at {self.url} answered HTTP {exc.status_code}{tries}; {hint}"
             ) from None
