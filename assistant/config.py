@@ -91,10 +91,10 @@ class Settings(BaseSettings):
         True, description="A question naming something the report never mentions (a person, a programme) is partial."
     )
     not_covered_below: float = Field(
-        0.30, description="Best evidence below this: the report doesn't cover the question (calibrated on dev)."
+        0.32, description="Best evidence below this: the report doesn't cover the question (calibrated on dev)."
     )
     answered_from: float = Field(
-        0.56, description="Best evidence from this up: answered; between the two: partial (calibrated on dev)."
+        0.54, description="Best evidence from this up: answered; between the two: partial (calibrated on dev)."
     )
 
     # --- HTTP API ------------------------------------------------------------------------------------

@@ -41,14 +41,20 @@ SUGGEST_ENABLERS = "What did the enablers say about this?"
 SUGGEST_BUILDING_BLOCKS = "Which building blocks for success apply to this?"
 SUGGEST_WHAT_TO_DO = "What should leaders do about this?"
 
-# Partial answers open with one of these, chosen by what the report lacks, then the usual lead line.
+# Partial answers open with one of these, chosen by what the report lacks, instead of ANSWER_LEAD.
 PARTIAL_LEADS = {
-    "figure": "The report doesn't give a figure for this; what it does say:",
-    "amount": "The report doesn't give amounts of money; what it does say:",
-    "date": "The report doesn't give dates for this; what it does say:",
-    "names": "The report doesn't name that; the closest it comes:",
-    "indirect": "The report doesn't address this directly; the closest it comes:",
+    "figure": "The report doesn't give a figure for this. What it does say, in {sections}:",
+    "amount": "The report doesn't give amounts of money. What it does say, in {sections}:",
+    "rate": "The report doesn't give rates or percentages. What it does say, in {sections}:",
+    "list": "The report doesn't give that list. What it does say, in {sections}:",
+    "date": "The report doesn't give dates for this. What it does say, in {sections}:",
+    "recommendation": "The report doesn't recommend specific products, courses or books. What it does say, in "
+    "{sections}:",
+    "names": "The report doesn't mention {names}. The closest it comes is in {sections}:",
+    "indirect": "The report doesn't address this directly. The closest it comes is in {sections}:",
 }
+# How a lead line starts, so evaluators can tell it from a claim about the report's content.
+LEAD_PREFIXES = tuple(t.split("{")[0] for t in (ANSWER_LEAD, *PARTIAL_LEADS.values()))
 POINT_BY_KIND = {
     "quote": "An enabler's feedback: “{quote}” [{n}]",
     "narrative": "The report says: “{quote}” [{n}]",

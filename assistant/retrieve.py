@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +47,7 @@ class _Bm25State:
     section_model: bm25s.BM25 | None = None
     section_of: dict[str, int] = field(default_factory=dict)  # chunk id → section document index
     headings: dict[str, np.ndarray] = field(default_factory=dict)  # section path → vector of its own title
+    idf: dict[str, float] = field(default_factory=dict)  # stemmed token → log(1 + chunks / chunks with it)
 
 
 class HybridRetriever:
@@ -77,6 +80,13 @@ class HybridRetriever:
         """Every stemmed token of the served chunks and their section names."""
         return self._current().vocabulary
 
+    def idf(self) -> Callable[[str], float]:
+        """Inverse document frequency of a stemmed token over the served chunks (rare words weigh more); a token
+        the report never uses weighs as much as the rarest."""
+        table = self._current().idf
+        ceiling = max(table.values(), default=1.0)
+        return lambda token: table.get(token, ceiling)
+
     @property
     def chunks(self) -> list[Chunk]:
         """Every chunk being served, in document order."""
@@ -103,6 +113,8 @@ class HybridRetriever:
         if chunks:
             model.index(tokens, show_progress=False)
         vocabulary = {t for doc in tokens for t in doc}
+        frequency = Counter(t for doc in tokens for t in set(doc))
+        idf = {t: math.log(1 + len(chunks) / n) for t, n in frequency.items()}
         vocabulary.update(t for doc in tokenize(sorted({f"{c.section} {c.title}" for c in chunks})) for t in doc)
         # One document per section (its heading path plus all its text), so a question that names a topic the
         # report gives a section to lifts every chunk of that section.
@@ -130,6 +142,7 @@ class HybridRetriever:
             section_model if keys else None,
             section_of,
             headings,
+            idf,
         )
 
     def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
@@ -186,7 +199,8 @@ class HybridRetriever:
         n = max(self.settings.candidates, k)
         self._current()
         query_vector = self.embed_query(query)
-        dense = self.index.dense_query(query_vector, n, filters, model=embedding_model_name(self.embedder))
+        model = embedding_model_name(self.embedder)
+        dense = self.index.dense_query(query_vector, n, filters, model=model)
         lexical = self.bm25_ranking(query, n, filters)
         by_id: dict[str, Chunk] = {c.id: c for c, _ in dense}
         by_id.update({c.id: c for c, _ in lexical})

@@ -60,6 +60,8 @@ def strip_quote_marks(text: str, a: int, b: int) -> tuple[int, int]:
     """Narrow text[a:b] so it excludes the quotation marks around it."""
     while a < b and text[a] in '“"‘':
         a += 1
+    if b - a > 2 and text[b - 1] in ".!?" and text[b - 2] in '”"’':
+        b -= 1  # “…change”. : the full stop sits outside the closing mark
     while b > a and text[b - 1] in '”"’':
         b -= 1
     return a, b
@@ -101,3 +103,12 @@ def words(text: str) -> list[str]:
 def content_words(text: str) -> str:
     """The text without the generic words of a question."""
     return " ".join(w for w in words(text) if w.lower() not in GENERIC_WORDS)
+
+
+def clauses(text: str, min_words: int = 4) -> list[str]:
+    """The parts of a long, multi-part question ("Why does X happen, and what did others do about it?"): split at
+    question marks, full stops and ", and"/"; and"; parts shorter than `min_words` words are dropped. A question
+    with one part gives an empty list."""
+    parts = [p.strip() for p in re.split(r"[?.!;]\s+|,\s*(?:and|but|or)\s+|\s+-\s+", text) if p.strip()]
+    parts = [p for p in parts if len(p.split()) >= min_words]
+    return parts if len(parts) > 1 else []

@@ -1,9 +1,10 @@
 """Groundedness metrics for one answer and for a run. Each definition sits with the code that computes it.
 
 Statements. An answer is split into statements: each line is one (a leading "- " is dropped), and a prose
-line is split further into sentences, never inside a quotation. The navigation line the extractive engine
-writes first (`prompts.ANSWER_LEAD`: "The report speaks to this in *section*…") makes no claim about the
-report's content; it is not a statement here, and the sections it names are checked as citation metadata.
+line is split further into sentences, never inside a quotation. The navigation line every engine
+writes first (`prompts.ANSWER_LEAD`: "The report speaks to this in *section*…", or a `prompts.PARTIAL_LEADS`
+line saying what the report lacks) makes no claim about the report's content; it is not a statement here,
+and the sections it names are checked as citation metadata.
 
 Cited text. `[n]` in a statement cites the response's citation n; its *passage* is the chunk the citation's
 `chunk_id` names, fetched from the index (never the citation's own `quote`, which may be wrong), formatted
@@ -25,7 +26,7 @@ from assistant.textnorm import normalize, normalize_loose
 from assistant.types import Answer, Chunk, Citation
 
 ChunkLookup = Callable[[str], Chunk | None]
-_LEAD = re.compile("^" + re.escape(prompts.ANSWER_LEAD.split("{")[0]))
+_LEAD = re.compile("^(?:" + "|".join(re.escape(p) for p in prompts.LEAD_PREFIXES) + ")")
 COPY_MIN_WORDS = 40
 COPY_OVERLAP = 0.9
 PROMPT_LEAK_WORDS = 8

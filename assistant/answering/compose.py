@@ -67,10 +67,11 @@ def join_words(items: Sequence[str]) -> str:
 
 def lead_line(decision: Decision, sections: Sequence[str]) -> str:
     """The code-written first line: what the report lacks (partial answers), then where it speaks to this."""
-    where = prompts.ANSWER_LEAD.format(sections=join_words([f"*{s}*" for s in dict.fromkeys(sections)]))
+    where = join_words([f"*{s}*" for s in dict.fromkeys(sections)])
     if decision.coverage == "partial" and decision.shortfall:
-        return f"{prompts.PARTIAL_LEADS[decision.shortfall]} {where}"
-    return where
+        names = join_words(list(decision.missing)) if decision.missing else "that"
+        return prompts.PARTIAL_LEADS[decision.shortfall].format(sections=where, names=names)
+    return prompts.ANSWER_LEAD.format(sections=where)
 
 
 def point_line(citation: Citation) -> str:

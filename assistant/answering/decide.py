@@ -16,7 +16,7 @@ from assistant.config import Settings
 from assistant.types import Coverage
 
 TOP_UNITS_FOR_FACTS = 6  # a wanted fact must be stated by one of the best units
-Shortfall = Literal["figure", "amount", "date", "names", "indirect"]
+Shortfall = Literal["figure", "rate", "amount", "date", "recommendation", "list", "names", "indirect"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class Decision:
     reason: str
     shortfall: Shortfall | None = None
     best: float = 0.0
+    missing: tuple[str, ...] = ()  # for "names": what the report never mentions
 
 
 def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Decision:
@@ -44,10 +45,15 @@ def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Dec
         named = ", ".join(question.unknown_terms)
         if best < settings.answered_from:
             return Decision("not_covered", f"the report never mentions {named}", best=best)
-        return Decision("partial", f"the report never mentions {named}", "names", best)
+        return Decision("partial", f"the report never mentions {named}", "names", best, tuple(question.unknown_terms))
     if settings.answer_type_rule and question.wanted is not None:
         top = sorted(units, key=lambda u: -u.evidence)[:TOP_UNITS_FOR_FACTS]
-        if not any(states(question.wanted, u.text) for u in top):
+        stated = (
+            any(u.passage.kind == "list" for u in top)
+            if question.wanted == "list"
+            else any(states(question.wanted, u.text) for u in top)
+        )
+        if not stated:
             return Decision(
                 "partial", f"the question asks for {question.wanted} the evidence does not state", question.wanted, best
             )

@@ -25,18 +25,21 @@ from assistant.answering.question import Question, looks_like_instruction
 from assistant.textnorm import split_sentences, strip_quote_marks
 from assistant.types import SECTION_SEPARATOR, Passage
 
-LEX_WEIGHT = 0.3
+LEX_WEIGHT = 0.5
 QUOTE_BONUS = 0.02
 HEADING_WEIGHT = 0.25
 HEADING_FLOOR = 0.35  # heading similarity below this lends nothing
-INTENT_BONUS = 0.06
+INTENT_BONUS = 0.03
+PART_DISCOUNT = 0.95  # a unit's match to one part of a multi-part question, against its match to the whole
 RANK_WEIGHT = 0.0  # share of the passage's fused retrieval score (relative to the best passage) added to a unit
 MIN_UNIT_WORDS = 8
 MAX_UNIT_WORDS = 70
 FRONT_MATTER = ("The Revolution will be Improvised", "Contents")
 NAME_LISTS = ("Appendix B", "Appendix C")
 _POINTS_BACK = re.compile(
-    r"^\W*(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b", re.I
+    r"^\W*(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b"
+    r"|^\W*(?:if|when|while|because|as|although|though|since|without|with)\s+(?:this|that|these|those|it|they|them)\b",
+    re.I,
 )
 _ADVICE = re.compile(
     r"\b(?:need(?:s)? to|must|should|it is (?:important|crucial|essential)|important to|can help|helps?|helped"
@@ -68,17 +71,19 @@ class Unit:
     sim: float
     lex: float
     bonus: float
+    heading: float
     advice: bool
     sentences: tuple[int, ...]
 
     @property
     def score(self) -> float:
-        return self.sim + LEX_WEIGHT * self.lex + self.bonus
+        return self.evidence + self.bonus
 
     @property
     def evidence(self) -> float:
-        """How strongly the unit speaks to the question, before any preference for kind or intent."""
-        return self.sim + LEX_WEIGHT * self.lex
+        """How strongly the unit speaks to the question (its words, its meaning, its section's title), before any
+        preference for kind or intent."""
+        return self.sim + LEX_WEIGHT * self.lex + self.heading
 
 
 def top_section(section: str) -> str:
@@ -108,12 +113,15 @@ def candidate_spans(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
     return [(a, b, idx) for a, b, idx in out if MIN_UNIT_WORDS <= len(text[a:b].split()) <= MAX_UNIT_WORDS]
 
 
-def lexical_share(groups: Sequence[frozenset[str]], text: str) -> float:
-    """Share of the question's topic-word groups (a jargon term with its expansion is one group) in the text."""
+def lexical_share(groups: Sequence[frozenset[str]], text: str, idf: Callable[[str], float] | None = None) -> float:
+    """Share of the question's topic-word groups (a jargon term with its expansion is one group) that the text
+    contains, each group weighted by the rarest of its words in the report (so "blame" counts for more than
+    "system")."""
     if not groups:
         return 0.0
     tokens = content_tokens(text)
-    return sum(bool(g & tokens) for g in groups) / len(groups)
+    weights = [max((idf(t) for t in g), default=1.0) if idf else 1.0 for g in groups]
+    return sum(w for g, w in zip(groups, weights, strict=True) if g & tokens) / sum(weights)
 
 
 def intent_bonus(question: Question, passage: Passage, text: str) -> tuple[float, bool]:
@@ -142,6 +150,8 @@ def gather_units(
     query_vector: np.ndarray,
     heading_score: Callable[[str], float],
     token_groups: Sequence[frozenset[str]],
+    idf: Callable[[str], float] | None = None,
+    part_vectors: Sequence[np.ndarray] = (),
 ) -> list[Unit]:
     """Every self-contained unit of the passages, best first.
 
@@ -170,8 +180,10 @@ def gather_units(
             vec = np.mean(np.asarray(parts, dtype=np.float32), axis=0)
             vec /= float(np.linalg.norm(vec)) or 1.0
             bonus, advice = intent_bonus(question, p, text)
-            bonus += heading + (QUOTE_BONUS if p.kind == "quote" else 0.0)
+            bonus += QUOTE_BONUS if p.kind == "quote" else 0.0
             sim = float(vec @ query_vector)
-            lex = lexical_share(token_groups, text)
-            units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, advice, idx))
+            if part_vectors:
+                sim = max(sim, PART_DISCOUNT * max(float(vec @ v) for v in part_vectors))
+            lex = lexical_share(token_groups, text, idf)
+            units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, heading, advice, idx))
     return sorted(units, key=lambda u: -u.score)

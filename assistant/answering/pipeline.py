@@ -19,7 +19,7 @@ from assistant.answering.question import Glossary, understand
 from assistant.answering.writers.extractive import refusal, write_extractive
 from assistant.config import Settings
 from assistant.retrieve import HybridRetriever
-from assistant.textnorm import content_tokens, split_sentences
+from assistant.textnorm import clauses, content_tokens, split_sentences
 from assistant.types import Answer, AskRequest
 
 
@@ -46,6 +46,12 @@ class AnswerPipeline:
         ids |= {f"{p.id}#s{i}" for p in passages for i in range(len(split_sentences(p.text)))}
         vectors = self.retriever.index.embeddings_for(sorted(ids))
         query_vector = np.asarray(self.retriever.embed_query(self.retriever.expand(question.standalone)), np.float32)
+        # A multi-part question is also read part by part: a unit that answers one part well should not lose
+        # to one that is vaguely close to the whole.
+        part_vectors = [
+            np.asarray(self.retriever.embed_query(self.retriever.expand(part)), np.float32)
+            for part in clauses(question.standalone)
+        ]
         units = gather_units(
             question,
             passages,
@@ -53,6 +59,8 @@ class AnswerPipeline:
             query_vector,
             self.retriever.heading_scorer(query_vector),
             self.glossary.token_groups(question.standalone),
+            self.retriever.idf(),
+            part_vectors,
         )
         decision = decide(question, units, self.settings)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}

@@ -18,7 +18,7 @@ from assistant.textnorm import GENERIC_WORDS, content_tokens, content_words
 from assistant.types import Turn
 
 Intent = Literal["how", "why", "what", "who", "judgement"]
-Wanted = Literal["figure", "amount", "date", "contact"]
+Wanted = Literal["figure", "rate", "amount", "date", "contact", "recommendation", "list"]
 
 _STOP = frozenset(STOPWORDS_EN)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’&-]*[A-Za-z]|[A-Za-z]|\d+")
@@ -53,13 +53,41 @@ _INTENTS: list[tuple[Intent, re.Pattern[str]]] = [
 _WANTED: list[tuple[Wanted, re.Pattern[str]]] = [
     (
         "contact",
-        re.compile(r"\b(?:tele)?phone\b|\be-?mail\b|\bpostal address\b|\bwebsite\b|\burl\b|\bcontact details\b", re.I),
+        re.compile(
+            r"\b(?:tele)?phone\b|\be-?mail\b|\bpostal address\b|\bwebsite\b|\burl\b|\bcontact details\b"
+            r"|\btwitter\b|\blinkedin\b|\bisbn\b",
+            re.I,
+        ),
+    ),
+    (
+        "recommendation",
+        re.compile(
+            r"\b(?:which|what)\b[^?.]{0,40}\b(?:system|software|platform|app|tool|product|vendor|supplier|record)s?\b"
+            r"[^?.]{0,30}\b(?:procure|buy|purchase|use|choose|pick)\b"
+            r"|\brecommend\b[^?.]{0,30}\b(?:book|books|course|courses|reading|tool|consultancy|framework|provider)\b"
+            r"|\b(?:good|best) (?:book|course|toolkit)\b",
+            re.I,
+        ),
     ),
     (
         "amount",
         re.compile(
-            r"\bhow much (?:money|funding|did|does|do|will|was|is)\b[^?]{0,40}\b(?:cost|save|saved|spend|spent|"
-            r"fund|budget)|\bwhat (?:was|is|were) the (?:budget|cost|funding)\b|\b[£$€]\s?\d",
+            r"\bhow much\b[^?]{0,40}\b(?:money|cost|save|saved|spend|spent|fund|budget|paid|pay|charge)"
+            r"|\bwhat (?:was|is|were|did)\b[^?]{0,30}"
+            r"\b(?:budget|cost|costs|funding|allocation|paid|salary|fee|fees|day rate)\b"
+            r"|\b(?:allocation|day rate|salary|salaries|fees?)\b|\b[£$€]\s?\d",
+            re.I,
+        ),
+    ),
+    (
+        "rate",
+        re.compile(r"\b(?:percent(?:age)?|per cent|proportion|success rate|fraction|share of)\b|%", re.I),
+    ),
+    (
+        "list",
+        re.compile(
+            r"^\W*(?:please\s+)?(?:list|enumerate)\b|\b(?:list|names) of\b|\blist (?:the|all)\b"
+            r"|\bgive me (?:a list|the names)\b",
             re.I,
         ),
     ),
@@ -67,17 +95,28 @@ _WANTED: list[tuple[Wanted, re.Pattern[str]]] = [
         "figure",
         re.compile(
             r"\bhow (?:many|much|long|often)\b|\bwhat (?:percentage|proportion|share|number)\b|\bper ?cent\b|%"
-            r"|\bwhat (?:was|is) the (?:rate|ratio)\b",
+            r"|\bwhat (?:was|is) the (?:rate|ratio)\b|\b(?:prevalence|caseload|statistics|ratio)\b"
+            r"|\bnumber of\b|\bhard (?:numbers|data|figures)\b",
             re.I,
         ),
     ),
-    ("date", re.compile(r"^\W*when (?:did|was|were|will)\b|\bwhat year\b|\bwhich year\b|\bwhat date\b", re.I)),
+    (
+        "date",
+        re.compile(
+            r"^\W*when (?:is|are|did|was|were|will|does|do)\b|\bwhat year\b|\bwhich year\b|\bwhat date\b"
+            r"|\bdeadline\b|\bby when\b",
+            re.I,
+        ),
+    ),
 ]
 _EVIDENCE_OF: dict[Wanted, re.Pattern[str]] = {
     "contact": re.compile(r"\d{4,}|@|https?://|www\.", re.I),
     "amount": re.compile(r"[£$€]|\b(?:pounds|million|billion)\b", re.I),
     "figure": re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|half)\b", re.I),
     "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b"),
+    "recommendation": re.compile(r"(?!)"),  # the report recommends no products, books or courses
+    "rate": re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|majority|minority)\b", re.I),
+    "list": re.compile(r"(?!)"),  # decided on the passage's kind instead (see decide.py)
 }
 
 
