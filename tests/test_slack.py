@@ -25,7 +25,7 @@ from ui.slack import create_slack_app
 
 SECRET = "test-signing-secret"
 BCF = "How do we handle the Better Care Fund tension?"
-FOLLOW_UP = "What helped with that?"  # leans on the previous question, so the API rewrites it
+FOLLOW_UP = "Why has that been so hard?"  # the issue's own follow-up: it leans on the previous question
 PARTIAL = "How much money did the programmes save?"  # the report gives no amounts, but speaks to money
 
 

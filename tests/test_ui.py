@@ -19,7 +19,7 @@ from conftest import REPO, REPORT, free_port
 
 APP = str(REPO / "ui" / "app.py")
 BCF = "How do we handle the Better Care Fund tension?"
-FOLLOW_UP = "What helped with that?"  # leans on the previous question, so the API rewrites it
+FOLLOW_UP = "Why has that been so hard?"  # the issue's own follow-up: it leans on the previous question
 PARTIAL = "How much money did the programmes save?"  # the report gives no amounts, but speaks to money
 UNAVAILABLE = "The assistant is unavailable right now — try again in a minute."
 EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
