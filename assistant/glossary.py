@@ -51,7 +51,7 @@ class Glossary:
             key_tokens = content_tokens(key)
             groups.append(key_tokens | content_tokens(self.terms[key]))
             covered |= key_tokens
-        groups += [frozenset({t}) for t in content_tokens(content_words(text)) - covered]
+        groups += [frozenset({t}) for t in content_tokens(content_words(text, full_stop_list=False)) - covered]
         return [g for g in groups if g]
 
 

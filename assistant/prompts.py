@@ -34,10 +34,12 @@ Follow-up question: {question}
 Standalone question:"""
 
 ANSWER_LEAD = "The report speaks to this in {sections}."
-# Suggested follow-ups: each points back ("this"), so it is condensed with the question it follows.
+# Suggested follow-ups. Those that say "this" lean on the conversation, so they are condensed with the question
+# they follow; the others name a section of the report by its title.
 SUGGEST_WHAT_HELPED = "What helped leaders get past this?"
-SUGGEST_WHAT_GETS_IN_THE_WAY = "What gets in the way of this?"
-SUGGEST_ENABLERS = "What did the enablers say about this?"
+SUGGEST_WHY_HARD = "Why is this so hard?"
+SUGGEST_ENABLERS_ON = "What did the enablers say about “{title}”?"
+SUGGEST_MORE_ON = "What else does the report say under “{title}”?"
 SUGGEST_BUILDING_BLOCKS = "Which building blocks for success apply to this?"
 SUGGEST_WHAT_TO_DO = "What should leaders do about this?"
 

@@ -22,6 +22,7 @@ from assistant.textnorm import tokenize
 from assistant.types import SECTION_SEPARATOR, Chunk, Passage, SearchFilters
 
 QUERY_CACHE_SIZE = 512
+DENSE_EXPANSION = True
 HEADING_FLOOR = 0.3  # a section title less similar than this to the query is no evidence either way
 
 
@@ -176,6 +177,11 @@ class HybridRetriever:
         """The query plus the report's words for any public-sector jargon in it (assistant/glossary.yaml)."""
         return f"{query.strip()} {self.glossary.expansion(query)}".strip()
 
+    def dense_text(self, query: str) -> str:
+        """What the embedding model reads for a query: the words as asked when DENSE_EXPANSION is off (jargon
+        expansion then only feeds BM25 and word overlap), else the expanded query."""
+        return self.expand(query) if DENSE_EXPANSION else query.strip()
+
     def heading_scorer(self, query_vector: np.ndarray) -> Callable[[str], float]:
         """Cosine similarity of a query to a section's own title, by section path (0 for unknown sections)."""
         headings = self._current().headings
@@ -194,11 +200,11 @@ class HybridRetriever:
         query = query.strip()
         if not query:
             raise InputError("empty query")
-        query = self.expand(query)
+        asked, query = query, self.expand(query)
         k = k or self.settings.k
         n = max(self.settings.candidates, k)
         self._current()
-        query_vector = self.embed_query(query)
+        query_vector = self.embed_query(self.dense_text(asked))
         model = embedding_model_name(self.embedder)
         dense = self.index.dense_query(query_vector, n, filters, model=model)
         lexical = self.bm25_ranking(query, n, filters)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import bm25s
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "„": '"', "″": '"', "‘": "'", "’": "'", "‚": "'", "′": "'"})
 _DASHES = str.maketrans({"–": "-", "—": "-", "‐": "-", "‑": "-"})
@@ -100,9 +101,11 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def content_words(text: str) -> str:
-    """The text without the generic words of a question."""
-    return " ".join(w for w in words(text) if w.lower() not in GENERIC_WORDS)
+def content_words(text: str, full_stop_list: bool = True) -> str:
+    """The text without the generic words of a question and, with `full_stop_list`, without the fuller English
+    stop-word list (BM25's own list is short: "has", "been", "so" survive it)."""
+    stop = STOPWORDS_EN_PLUS if full_stop_list else ()
+    return " ".join(w for w in words(text) if w.lower() not in GENERIC_WORDS and w.lower() not in stop)
 
 
 def clauses(text: str, min_words: int = 4) -> list[str]:

@@ -78,17 +78,31 @@ def test_a_citation_whose_offsets_do_not_match_is_not_used() -> None:
     assert used == [] and "“" not in text
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8), st.text(max_size=30))
-def test_no_answer_contains_a_quote_missing_from_its_source(report_resources: Resources, words, noise) -> None:  # type: ignore[no-untyped-def]
-    question = (" ".join(words) + " " + noise).strip()
-    if not question or re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", question) or len(question) > 2000:
-        return
-    answer = report_resources.engine.answer(AskRequest(question=question))
+def test_no_answer_contains_a_quote_missing_from_its_source(report_resources: Resources) -> None:
+    """A property over questions made of the report's words plus noise; it must not hold vacuously, so at least a
+    quarter of the examples must be answered with quotes (an engine that refuses everything fails)."""
     document = normalize(REPORT.read_text("utf-8"))
-    by_n = {c.n: c for c in answer.citations}
-    for line in answer.answer.splitlines():
-        for quote in quoted_spans(line):
-            assert normalize(quote) in document
-            cited = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", line)]
-            assert any(normalize(quote) in normalize(c.quote) for c in cited)
+    quoted_answers: list[bool] = []
+
+    @settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=8), st.text(max_size=30))
+    def check(words: list[str], noise: str) -> None:
+        question = (" ".join(words) + " " + noise).strip()
+        if not question or re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", question) or len(question) > 2000:
+            return
+        answer = report_resources.engine.answer(AskRequest(question=question))
+        by_n = {c.n: c for c in answer.citations}
+        quotes = 0
+        for line in answer.answer.splitlines():
+            for quote in quoted_spans(line):
+                quotes += 1
+                assert normalize(quote) in document
+                cited = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", line)]
+                assert any(normalize(quote) in normalize(c.quote) for c in cited)
+        quoted_answers.append(quotes > 0)
+
+    check()
+    assert quoted_answers and sum(quoted_answers) >= len(quoted_answers) / 4, (
+        f"only {sum(quoted_answers)} of {len(quoted_answers)} examples were answered with quotes: "
+        "the property held vacuously"
+    )

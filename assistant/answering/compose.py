@@ -9,12 +9,13 @@ from assistant import prompts
 from assistant.answering.decide import Decision
 from assistant.answering.evidence import Unit, top_section
 from assistant.answering.question import Question
-from assistant.types import Citation
+from assistant.types import SECTION_SEPARATOR, Citation
 
 POINT_WINDOW = 0.10  # points must score within this of the best one
 MAX_REDUNDANCY = 0.85
 MMR_LAMBDA = 0.7
 MAX_POINTS_PER_PASSAGE = 2
+ADVICE_WINDOW = 0.2  # for "how" questions, advice this far below the best point may still be quoted
 
 
 def select_points(units: Sequence[Unit], question: Question, limit: int, floor: float) -> list[Unit]:
@@ -38,6 +39,19 @@ def select_points(units: Sequence[Unit], question: Question, limit: int, floor: 
         too_close = any(float(pick.vector @ c.vector) > MAX_REDUNDANCY for c in chosen)
         if len(same_passage) < MAX_POINTS_PER_PASSAGE and not overlapping and not too_close:
             chosen.append(pick)
+    if question.intent == "how" and chosen and not any(u.advice for u in chosen):
+        # A leader who asks "how" should get the report's advice, not only its statement of the problem: the
+        # best advice within a wider window takes the weakest point's place.
+        advice = [
+            u
+            for u in units
+            if u.advice
+            and u.score >= best - ADVICE_WINDOW
+            and u.evidence >= floor
+            and not any(u.passage.id == c.passage.id and set(u.sentences) & set(c.sentences) for c in chosen)
+        ]
+        if advice:
+            chosen = [*chosen[: limit - 1], advice[0]] if len(chosen) >= limit else [*chosen, advice[0]]
     if question.intent in ("how", "judgement"):
         chosen.sort(key=lambda u: not u.advice)  # stable: score order within each group
     return chosen
@@ -80,19 +94,25 @@ def point_line(citation: Citation) -> str:
 
 
 def suggestions(question: Question, citations: Sequence[Citation], limit: int = 3) -> list[str]:
-    """Two or three follow-ups a leader might ask next, built from the sections and kinds of what was cited.
-    Each leans on the conversation ("this"), so it is condensed with the question it follows."""
+    """Two or three follow-ups a leader might ask next, built from the intent and from the sections and kinds of
+    what was cited. Those that say "this" lean on the conversation and are condensed with the question before."""
+    if not citations:
+        return []
     tops = {top_section(c.section) for c in citations}
     kinds = {c.kind for c in citations}
+    title = citations[0].section.split(SECTION_SEPARATOR)[-1]
+    named = SECTION_SEPARATOR in citations[0].section  # a subsection's title names a topic; a chapter's doesn't
     out: list[str] = []
-    if tops & {"The hurdles", "At the start – lots of energy, less direction"} and question.intent != "how":
+    if question.intent in ("why", "what", "judgement") and tops & {"The hurdles"}:
         out.append(prompts.SUGGEST_WHAT_HELPED)
-    if question.intent != "why" and not tops <= {"The hurdles"}:
-        out.append(prompts.SUGGEST_WHAT_GETS_IN_THE_WAY)
-    if "quote" not in kinds:
-        out.append(prompts.SUGGEST_ENABLERS)
-    if "The building blocks for success" not in tops:
-        out.append(prompts.SUGGEST_BUILDING_BLOCKS)
-    if question.intent != "how" and prompts.SUGGEST_WHAT_TO_DO not in out:
+    if question.intent == "how":
+        out.append(prompts.SUGGEST_WHY_HARD)
+    if "quote" not in kinds and named:
+        out.append(prompts.SUGGEST_ENABLERS_ON.format(title=title))
+    elif named:
+        out.append(prompts.SUGGEST_MORE_ON.format(title=title))
+    if question.intent in ("why", "what") and prompts.SUGGEST_WHAT_HELPED not in out:
         out.append(prompts.SUGGEST_WHAT_TO_DO)
+    if "The building blocks for success" not in tops and question.intent in ("how", "judgement"):
+        out.append(prompts.SUGGEST_BUILDING_BLOCKS)
     return list(dict.fromkeys(out))[:limit]

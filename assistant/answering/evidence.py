@@ -27,6 +27,10 @@ from assistant.types import SECTION_SEPARATOR, Passage
 
 LEX_WEIGHT = 0.5
 QUOTE_BONUS = 0.02
+QUOTE_SEEKING_BONUS = 0.15  # for "what did the enablers say…": their own words first
+_QUOTE_SEEKING = re.compile(
+    r"\benablers?\b[^?]{0,40}\b(?:say|said|says|feedback|think|thought|quote)|\bquotes?\b", re.I
+)
 HEADING_WEIGHT = 0.25
 HEADING_FLOOR = 0.35  # heading similarity below this lends nothing
 INTENT_BONUS = 0.03
@@ -158,6 +162,7 @@ def gather_units(
     `vectors` maps record ids (`<chunk>` and `<chunk>#s<i>` for each sentence) to stored embeddings; a unit's
     vector is the normalised mean of its sentences' (or its chunk's, when sentence vectors are off)."""
     asks_names = question.intent == "who"
+    quote_bonus = QUOTE_SEEKING_BONUS if _QUOTE_SEEKING.search(question.standalone) else QUOTE_BONUS
     units: list[Unit] = []
     top_score = max((p.score for p in passages), default=0.0) or 1.0
     for p in passages:
@@ -180,7 +185,7 @@ def gather_units(
             vec = np.mean(np.asarray(parts, dtype=np.float32), axis=0)
             vec /= float(np.linalg.norm(vec)) or 1.0
             bonus, advice = intent_bonus(question, p, text)
-            bonus += QUOTE_BONUS if p.kind == "quote" else 0.0
+            bonus += quote_bonus if p.kind == "quote" else 0.0
             sim = float(vec @ query_vector)
             if part_vectors:
                 sim = max(sim, PART_DISCOUNT * max(float(vec @ v) for v in part_vectors))

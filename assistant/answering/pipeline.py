@@ -45,11 +45,13 @@ class AnswerPipeline:
         ids = {p.id for p in passages}
         ids |= {f"{p.id}#s{i}" for p in passages for i in range(len(split_sentences(p.text)))}
         vectors = self.retriever.index.embeddings_for(sorted(ids))
-        query_vector = np.asarray(self.retriever.embed_query(self.retriever.expand(question.standalone)), np.float32)
+        query_vector = np.asarray(
+            self.retriever.embed_query(self.retriever.dense_text(question.standalone)), np.float32
+        )
         # A multi-part question is also read part by part: a unit that answers one part well should not lose
         # to one that is vaguely close to the whole.
         part_vectors = [
-            np.asarray(self.retriever.embed_query(self.retriever.expand(part)), np.float32)
+            np.asarray(self.retriever.embed_query(self.retriever.dense_text(part)), np.float32)
             for part in clauses(question.standalone)
         ]
         units = gather_units(

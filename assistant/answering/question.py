@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bm25s.stopwords import STOPWORDS_EN
+from bm25s.stopwords import STOPWORDS_EN_PLUS
 
 from assistant import prompts
 from assistant.glossary import Glossary
@@ -20,9 +20,15 @@ from assistant.types import Turn
 Intent = Literal["how", "why", "what", "who", "judgement"]
 Wanted = Literal["figure", "rate", "amount", "date", "contact", "recommendation", "list"]
 
-_STOP = frozenset(STOPWORDS_EN)
+_STOP = frozenset(STOPWORDS_EN_PLUS)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’&-]*[A-Za-z]|[A-Za-z]|\d+")
 _ANAPHORA = re.compile(r"\b(that|this|it|its|they|them|their|those|these|there|such|he|she|him|her)\b", re.I)
+# Phrases that plainly point back at the conversation ("on that", "and what about…", "so how…").
+_POINTS_BACK = re.compile(
+    r"\b(?:on|about|with|for|to|of|from|in|behind|past|around) (?:that|this|it|them|those|these)\b(?! \w+ (?:is|are))"
+    r"|^\W*(?:and|so|but|what about|how about|then)\b",
+    re.I,
+)
 _NOT_ACRONYMS = frozenset({"OK", "I", "AM", "PM", "UK", "TV"})
 _INJECTIONS = [re.compile(p, re.I) for p in prompts.INJECTION_PATTERNS]
 
@@ -188,14 +194,15 @@ def condense(question: str, history: list[Turn], vocabulary: frozenset[str]) -> 
     if not earlier:
         return question, False
     own = content_tokens(content_words(question))
-    leans = len(own) < 3 or (bool(_ANAPHORA.search(question)) and len(own) < 4)
+    points_back = bool(_POINTS_BACK.search(question))
+    leans = len(own) < 3 or (bool(_ANAPHORA.search(question)) and len(own) < 4) or (points_back and len(own) < 8)
     if not leans:
         return question, False
     own_words = {w.lower() for w in topic_terms(question)}
     terms = [t for t in topic_terms(earlier) if t.lower() not in own_words]
     if not terms:
         return question, False
-    return f"{question.rstrip()} (about: {' '.join(terms[:8])})", True
+    return f"{question.rstrip()} (about: {' '.join(terms[:6])})", True
 
 
 def classify_intent(text: str) -> Intent:
@@ -221,14 +228,15 @@ def unknown_terms(text: str, vocabulary: frozenset[str], glossary: Glossary) -> 
     """Names, acronyms and years in the question that neither the report nor the glossary knows.
 
     A word counts as a name when it is capitalised but does not open a sentence; an acronym has two or more
-    capitals; a number counts only as a year (a question with "200 people in the room" asks nothing about 200)."""
+    capitals. Numbers never count: "200 people in the room" or "since 2013" ask nothing about the number (a
+    question that does ask for one is caught by `wanted_fact`)."""
     known = {k.lower() for k in glossary.matches(text)}
     out = []
     for sentence in re.split(r"(?<=[.?!])\s+", text.strip()):
         for i, word in enumerate(_WORDS.findall(sentence)):
             is_name = i > 0 and word[0].isupper() and not word.isupper()
             is_acronym = word.isupper() and len(word) > 1 and word not in _NOT_ACRONYMS
-            is_year = bool(re.fullmatch(r"(?:19|20)\d\d", word))
+            is_year = False  # a year in passing ("since 2013") asks nothing about it; "when" questions are dates
             if not (is_name or is_acronym or is_year) or word.lower() in known or word.lower() in _STOP:
                 continue
             if not content_tokens(word) <= vocabulary:
