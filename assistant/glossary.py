@@ -7,7 +7,7 @@ so that jargon never counts as something the report does not mention.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.resources import files
 
@@ -21,6 +21,12 @@ class Glossary:
     """Public-sector jargon mapped to the report's words (assistant/glossary.yaml)."""
 
     terms: dict[str, str]
+    actors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def entries(self) -> dict[str, str]:
+        """Topics and actors together: every key the glossary knows."""
+        return {**self.terms, **self.actors}
 
     @classmethod
     def packaged(cls) -> Glossary:
@@ -29,7 +35,7 @@ class Glossary:
     def matches(self, text: str) -> list[str]:
         """The glossary keys that occur in the text (acronyms case-sensitively, phrases case-insensitively)."""
         found = []
-        for key in self.terms:
+        for key in self.entries:
             flags = 0 if key.isupper() or any(c.isupper() for c in key[1:]) else re.I
             if re.search(r"(?<![\w&])" + re.escape(key) + r"(?![\w&])", text, flags):
                 found.append(key)
@@ -39,7 +45,8 @@ class Glossary:
         """The report's words for the jargon in the text, each once, in glossary order."""
         words: list[str] = []
         for key in self.matches(text):
-            words += [w for w in self.terms[key].split() if w.lower() not in {x.lower() for x in words}]
+            if key in self.terms:  # actors are context, not topics: they never expand the query
+                words += [w for w in self.terms[key].split() if w.lower() not in {x.lower() for x in words}]
         return " ".join(words)
 
     def token_groups(self, text: str) -> list[frozenset[str]]:
@@ -49,7 +56,7 @@ class Glossary:
         covered: set[str] = set()
         for key in self.matches(text):
             key_tokens = content_tokens(key)
-            groups.append(key_tokens | content_tokens(self.terms[key]))
+            groups.append(key_tokens | content_tokens(self.entries[key]))
             covered |= key_tokens
         groups += [frozenset({t}) for t in content_tokens(content_words(text, full_stop_list=False)) - covered]
         return [g for g in groups if g]
@@ -58,4 +65,7 @@ class Glossary:
 @lru_cache(maxsize=1)
 def _packaged_glossary() -> Glossary:
     data = yaml.safe_load((files("assistant") / "glossary.yaml").read_text(encoding="utf-8"))
-    return Glossary({str(k): str(v) for k, v in data["terms"].items()})
+    return Glossary(
+        {str(k): str(v) for k, v in data["terms"].items()},
+        {str(k): str(v) for k, v in (data.get("actors") or {}).items()},
+    )

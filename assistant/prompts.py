@@ -38,6 +38,7 @@ ANSWER_LEAD = "The report speaks to this in {sections}."
 # they follow; the others name a section of the report by its title.
 SUGGEST_WHAT_HELPED = "What helped leaders get past this?"
 SUGGEST_WHY_HARD = "Why is this so hard?"
+SUGGEST_ENABLERS = "What did the enablers say about this?"
 SUGGEST_ENABLERS_ON = "What did the enablers say about “{title}”?"
 SUGGEST_MORE_ON = "What else does the report say under “{title}”?"
 SUGGEST_BUILDING_BLOCKS = "Which building blocks for success apply to this?"

@@ -61,13 +61,29 @@ def test_ask_answers_with_verbatim_cited_quotes(client: TestClient) -> None:
     assert_grounded(body)
 
 
-def test_refusal_has_fixed_message_no_citations_and_suggestions(client: TestClient) -> None:
-    body = client.post("/v1/ask", json={"question": "List the 25 programmes in Appendix A."}).json()
-    assert body["answerable"] is False
-    assert body["answer"] == REFUSAL_MESSAGE
+def test_refusal_has_fixed_message_no_citations_and_related_passages(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": "What is the capital of France?"}).json()
+    assert (body["answerable"], body["coverage"]) == (False, "not_covered")
+    assert body["answer"] == REFUSAL_MESSAGE and body["suggestions"] == []
     assert body["citations"] == [] and 1 <= len(body["closest"]) <= 3
-    france = client.post("/v1/ask", json={"question": "What is the capital of France?"}).json()
-    assert france["answerable"] is False
+
+
+def test_a_question_the_report_only_touches_is_partial_and_says_so(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": "List the 25 programmes in Appendix A."}).json()
+    assert (body["answerable"], body["coverage"]) == (True, "partial")
+    assert body["answer"].startswith("The report doesn't give that list.") and body["citations"]
+    figure = client.post("/v1/ask", json={"question": "How much time should leaders set aside for strategy?"}).json()
+    assert figure["coverage"] == "partial" and figure["answer"].startswith("The report doesn't give a figure")
+    assert_grounded(body)
+    assert_grounded(figure)
+
+
+def test_an_answer_offers_follow_ups_and_shows_a_rewritten_question_only_when_rewritten(client: TestClient) -> None:
+    body = client.post("/v1/ask", json={"question": BCF}).json()
+    assert body["coverage"] == "answered" and 2 <= len(body["suggestions"]) <= 3 and body["answering"] is None
+    history = [{"role": "user", "content": BCF}, {"role": "assistant", "content": body["answer"]}]
+    follow = client.post("/v1/ask", json={"question": body["suggestions"][0], "history": history}).json()
+    assert follow["answering"] and "Better Care Fund" in follow["answering"]
 
 
 def test_follow_up_is_condensed_with_the_history(client: TestClient) -> None:

@@ -100,8 +100,10 @@ def suggestions(question: Question, citations: Sequence[Citation], limit: int = 
         return []
     tops = {top_section(c.section) for c in citations}
     kinds = {c.kind for c in citations}
-    title = citations[0].section.split(SECTION_SEPARATOR)[-1]
-    named = SECTION_SEPARATOR in citations[0].section  # a subsection's title names a topic; a chapter's doesn't
+    # A subsection's title names a topic ("The blame game"); a chapter's ("The hurdles") does not.
+    subsection = next((c.section for c in citations if SECTION_SEPARATOR in c.section), None)
+    named = subsection is not None
+    title = subsection.split(SECTION_SEPARATOR)[-1] if subsection else ""
     out: list[str] = []
     if question.intent in ("why", "what", "judgement") and tops & {"The hurdles"}:
         out.append(prompts.SUGGEST_WHAT_HELPED)
@@ -115,4 +117,6 @@ def suggestions(question: Question, citations: Sequence[Citation], limit: int = 
         out.append(prompts.SUGGEST_WHAT_TO_DO)
     if "The building blocks for success" not in tops and question.intent in ("how", "judgement"):
         out.append(prompts.SUGGEST_BUILDING_BLOCKS)
+    if len(set(out)) < 2:
+        out.append(prompts.SUGGEST_ENABLERS if "quote" not in kinds else prompts.SUGGEST_WHAT_TO_DO)
     return list(dict.fromkeys(out))[:limit]

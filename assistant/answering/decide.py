@@ -15,7 +15,7 @@ from assistant.answering.question import Question, states
 from assistant.config import Settings
 from assistant.types import Coverage
 
-TOP_UNITS_FOR_FACTS = 6  # a wanted fact must be stated by one of the best units
+TOP_UNITS_FOR_FACTS = 2  # a wanted fact must be stated by one of the two best units
 Shortfall = Literal["figure", "rate", "amount", "date", "recommendation", "list", "names", "indirect"]
 
 
