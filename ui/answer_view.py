@@ -101,7 +101,9 @@ def suggestions(index: int, answer: dict[str, Any]) -> str | None:
         return None
     with st.container(horizontal=True, gap="small", key=f"suggest-{index}"):
         for j, question in enumerate(questions):
-            if st.button(question, key=f"suggestion-{index}-{j}", icon=":material/subdirectory_arrow_right:"):
+            icon = ":material/subdirectory_arrow_right:"
+            # A whole question, wrapped on a phone rather than cut off with an ellipsis.
+            if st.button(question, key=f"suggestion-{index}-{j}", icon=icon, wrap=True):
                 asked = question
     return asked
 

@@ -38,6 +38,8 @@ a.lva-cite:focus-visible {{ outline: 2px solid {FOCUS}; outline-offset: 1px; }}
   text-align: left; }}
 [class*="st-key-toc-"] button > div, [class*="st-key-related-"] button > div {{ justify-content: flex-start; }}
 [class*="st-key-toc-"] button p, [class*="st-key-related-"] button p {{ text-align: left; }}
+[class*="st-key-suggestion-"] button > div {{ justify-content: flex-start; }}
+[class*="st-key-suggestion-"] button p {{ text-align: left; }}
 [class*="st-key-toc-"] button {{ min-height: 1.8rem; padding: 0.1rem 0.25rem; }}
 [class*="st-key-toc-"] button:hover {{ background: #eef2f6; }}
 [class*="st-key-toc-d1-"] {{ padding-left: 0.6rem; border-left: 1px solid #d5dce4; margin-left: 0.5rem; }}
