@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.types import DocumentMeta, ParsedDocument
-from conftest import REPO, REPORT, ORIGINAL_REPORT
+from conftest import ORIGINAL_REPORT, REPO, REPORT
 from ingest.chunk import chunk_document, split_inline_quotes
 from ingest.parse import markdown_blocks, parse_file, plain_text_blocks
 

@@ -105,7 +105,18 @@ def test_ask_prints_a_grounded_answer_and_batch_mode_keeps_the_shape(indexed) ->
     one = run_lva("ask", "Who shared one list to improve discharge planning?", "--json", env=env)
     assert one.returncode == 0, one.stderr
     body = json.loads(one.stdout)
-    assert set(body) == {"answer", "answerable", "citations", "closest", "standalone_question", "engine", "timings_ms"}
+    assert set(body) == {
+        "answer",
+        "answerable",
+        "coverage",
+        "citations",
+        "closest",
+        "standalone_question",
+        "answering",
+        "suggestions",
+        "engine",
+        "timings_ms",
+    }
     assert body["answerable"] and body["citations"][0]["source"] == "docs/care.md"
     lines = "\n".join(
         [

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from assistant.textnorm import normalize, split_sentences
-from conftest import REPO, REPORT, ORIGINAL_REPORT
+from conftest import ORIGINAL_REPORT, REPO, REPORT
 from ingest.chunk import chunk_document
 from ingest.parse import parse_file
 

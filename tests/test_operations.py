@@ -94,7 +94,7 @@ def test_metrics_count_requests_and_refusals_across_workers(two_workers: tuple[s
     after = httpx.get(f"{url}/metrics").text
     asked = 'lva_requests_total{method="POST",route="/v1/ask",status="200"}'
     assert total(after, asked) - total(before, asked) == 10
-    refused = 'lva_answers_total{engine="extractive",outcome="refused"}'
+    refused = 'lva_answers_total{engine="extractive",outcome="not_covered"}'
     assert total(after, refused) - total(before, refused) == 4
     assert "lva_request_seconds_bucket" in after
 

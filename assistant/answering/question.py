@@ -93,7 +93,7 @@ _WANTED: list[tuple[Wanted, re.Pattern[str]]] = [
         "list",
         re.compile(
             r"^\W*(?:please\s+)?(?:list|enumerate)\b|\b(?:list|names) of\b|\blist (?:the|all)\b"
-            r"|\bgive me (?:a list|the names)\b",
+            r"|\bgive me (?:a list|the names)\b|\b(?:are|were|is) (?:listed|named)\b",
             re.I,
         ),
     ),
@@ -121,7 +121,7 @@ _EVIDENCE_OF: dict[Wanted, re.Pattern[str]] = {
     "figure": re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|half)\b", re.I),
     "date": re.compile(r"\b(?:1[89]\d\d|20\d\d)\b"),
     "recommendation": re.compile(r"(?!)"),  # the report recommends no products, books or courses
-    "rate": re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter|majority|minority)\b", re.I),
+    "rate": re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter)\b", re.I),
     "list": re.compile(r"(?!)"),  # decided on the passage's kind instead (see decide.py)
 }
 

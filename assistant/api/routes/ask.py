@@ -23,7 +23,7 @@ log = logging.getLogger("lva.answers")
 
 def record(answer: dict, configured: str) -> None:
     """Count the outcome and log the per-stage timings of one answer."""
-    outcome = "answered" if answer["answerable"] else "refused"
+    outcome = answer.get("coverage") or ("answered" if answer["answerable"] else "not_covered")
     ANSWERS.labels(answer["engine"], outcome).inc()
     if configured != "extractive" and answer["engine"] == "extractive":
         FALLBACKS.labels(configured).inc()
@@ -34,7 +34,7 @@ def record(answer: dict, configured: str) -> None:
 def ask(request: AskRequest, engine: EngineDep) -> Answer:
     """Answer from the report with verbatim, cited quotes, or refuse when the evidence is too weak."""
     answer = engine.answer(request)
-    record(answer.model_dump(include={"answerable", "engine", "timings_ms"}), engine.name)
+    record(answer.model_dump(include={"answerable", "coverage", "engine", "timings_ms"}), engine.name)
     return answer
 
 
