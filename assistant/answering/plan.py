@@ -23,7 +23,7 @@ class Prepared:
     @property
     def answering(self) -> str | None:
         """The rewritten question, shown to the user only when a follow-up was rewritten."""
-        return self.question.standalone if self.question.rewritten else None
+        return self.question.answering
 
 
 def closest_passages(passages: list[Passage], limit: int = 3) -> list[ClosestPassage]:

@@ -138,6 +138,17 @@ class Question:
     wanted: Wanted | None
     unknown_terms: list[str] = field(default_factory=list)
     rewritten: bool = False
+    leaned_on: str | None = None  # the earlier question a rewritten follow-up leans on
+
+    @property
+    def answering(self) -> str | None:
+        """What a person is shown when a follow-up was rewritten: their question and the one it follows on from
+        (the search words added to it are for retrieval, not for reading)."""
+        if not self.rewritten:
+            return None
+        if self.leaned_on:
+            return f"{self.cleaned} (following on from “{self.leaned_on.strip()}”)"
+        return self.standalone
 
     @property
     def query(self) -> str:
@@ -250,6 +261,7 @@ def understand(
     """Stage 1 in one call."""
     cleaned = strip_injection(asked)
     rewritten = False
+    leaned_on = leaned_on_turn(history)
     if standalone is None:
         standalone, rewritten = condense(cleaned, history, vocabulary) if cleaned else ("", False)
     else:
@@ -263,4 +275,5 @@ def understand(
         wanted=wanted_fact(cleaned),
         unknown_terms=unknown_terms(cleaned, vocabulary, glossary),
         rewritten=rewritten,
+        leaned_on=strip_injection(leaned_on)[:200] if rewritten and leaned_on else None,
     )
