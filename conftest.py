@@ -97,7 +97,26 @@ def report_resources(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLME
     return Resources(settings, embedder, index, retriever, build_engine(settings, retriever))
 
 
-class ChromaServer:
+class ServerProcess:
+    """A real server process a test started, which the test may kill (SIGKILL) or stop (SIGTERM, then SIGKILL)."""
+
+    proc: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+class ChromaServer(ServerProcess):
     """A real `chroma run` process on a fixed port and path, which a test may kill and start again."""
 
     def __init__(self, path: Path, port: int | None = None) -> None:
@@ -115,19 +134,6 @@ class ChromaServer:
         self.proc = subprocess.Popen(command, stdout=log, stderr=log)
         wait_for_port(self.port, 60, self.proc)
         return self
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 @pytest.fixture(scope="session")

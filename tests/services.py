@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import free_port, wait_for_port
+from conftest import ServerProcess, free_port, wait_for_port
 
 
 def _skip(reason: str) -> None:
@@ -27,7 +27,7 @@ def _skip(reason: str) -> None:
     pytest.skip(reason)
 
 
-class RedisServer:
+class RedisServer(ServerProcess):
     """`redis-server` on a free port with no persistence, in its own temp dir; can be killed and restarted."""
 
     def __init__(self, path: Path) -> None:
@@ -47,19 +47,6 @@ class RedisServer:
         self.proc = subprocess.Popen(command, stdout=log, stderr=log)
         wait_for_port(self.port, 20, self.proc)
         return self
-
-    def kill(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 class PostgresServer:
