@@ -15,6 +15,7 @@ from assistant.answering.question import Question, states
 from assistant.config import Settings
 from assistant.types import Coverage
 
+KNOWN_SHARE_FLOOR = 0.6  # below this share of known topic words, an answer is at most partial (tuned on dev)
 TOP_UNITS_FOR_FACTS = 2  # a wanted fact must be stated by one of the two best units
 Shortfall = Literal["figure", "rate", "amount", "date", "recommendation", "list", "names", "indirect"]
 
@@ -57,6 +58,9 @@ def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Dec
             return Decision(
                 "partial", f"the question asks for {question.wanted} the evidence does not state", question.wanted, best
             )
+    if settings.unknown_terms_rule and question.known_share < KNOWN_SHARE_FLOOR:
+        share = f"{question.known_share:.0%}"
+        return Decision("partial", f"only {share} of the question's topic words occur in the report", "indirect", best)
     if best < settings.answered_from:
         return Decision("partial", f"best evidence {best:.2f} is below {settings.answered_from:.2f}", "indirect", best)
     return Decision("answered", f"best evidence {best:.2f}", best=best)

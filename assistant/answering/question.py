@@ -139,6 +139,7 @@ class Question:
     unknown_terms: list[str] = field(default_factory=list)
     rewritten: bool = False
     leaned_on: str | None = None  # the earlier question a rewritten follow-up leans on
+    known_share: float = 1.0  # share of the question's topic words the report (or the glossary) uses
 
     @property
     def answering(self) -> str | None:
@@ -255,6 +256,15 @@ def unknown_terms(text: str, vocabulary: frozenset[str], glossary: Glossary) -> 
     return out
 
 
+def known_share(text: str, vocabulary: frozenset[str], glossary: Glossary) -> float:
+    """Share of the question's topic-word groups that the report uses (a glossary term counts as used)."""
+    groups = glossary.token_groups(text)
+    known = set(glossary.matches(text))
+    if not groups:
+        return 1.0
+    return sum(bool(g & vocabulary) or bool(known and g & content_tokens(" ".join(known))) for g in groups) / len(groups)
+
+
 def understand(
     asked: str, history: list[Turn], vocabulary: frozenset[str], glossary: Glossary, standalone: str | None = None
 ) -> Question:
@@ -276,4 +286,5 @@ def understand(
         unknown_terms=unknown_terms(cleaned, vocabulary, glossary),
         rewritten=rewritten,
         leaned_on=strip_injection(leaned_on)[:200] if rewritten and leaned_on else None,
+        known_share=known_share(cleaned, vocabulary, glossary),
     )
