@@ -88,7 +88,9 @@ class Settings(BaseSettings):
         True, description="A question asking for a figure, amount, date or contact the evidence lacks is partial."
     )
     unknown_terms_rule: bool = Field(
-        True, description="A question naming something the report never mentions, or mostly in words it never uses, is partial."
+        True,
+        description="A question naming something the report never mentions, or mostly in words it never uses, is "
+        "partial.",
     )
     not_covered_below: float = Field(
         0.32, description="Best evidence below this: the report doesn't cover the question (calibrated on dev)."

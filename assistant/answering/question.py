@@ -262,7 +262,8 @@ def known_share(text: str, vocabulary: frozenset[str], glossary: Glossary) -> fl
     known = set(glossary.matches(text))
     if not groups:
         return 1.0
-    return sum(bool(g & vocabulary) or bool(known and g & content_tokens(" ".join(known))) for g in groups) / len(groups)
+    known_tokens = content_tokens(" ".join(known))
+    return sum(bool(g & vocabulary) or bool(g & known_tokens) for g in groups) / len(groups)
 
 
 def understand(
