@@ -149,7 +149,7 @@ class StandInRetriever:
             passage(HURDLE),
             passage("Capital cities are not discussed anywhere in this report text.", "Other", start=900),
         ]
-        self.vocabulary = content_tokens(" ".join(p.text for p in self.passages))
+        self.vocabulary = content_tokens(" ".join(p.text for p in self.passages) + " stop partners")
         self.glossary = Glossary.packaged()
 
         class Index:
