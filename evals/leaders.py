@@ -39,7 +39,7 @@ INTENTS = ("how", "why", "what", "who", "judgement")
 # level (test 0.446 before, 0.444 after).
 LEADER_GATES = {
     "false_refusal": ("<=", 0.05),
-    "missed_refusal": ("<=", 0.25),
+    "missed_refusal": ("<=", 0.18),
     "point_precision": (">=", 0.33),
     "answer_hit": (">=", 0.71),
     "ndcg@3": (">=", 0.30),
