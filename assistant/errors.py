@@ -45,6 +45,12 @@ class SourceNotFound(AssistantError):
     code = "source_not_found"
 
 
+class FeedbackNotFound(AssistantError):
+    """No stored rating has the requested id."""
+
+    code = "feedback_not_found"
+
+
 class LLMUnavailable(AssistantError):
     """The configured LLM failed, timed out or produced output that failed the guards."""
 

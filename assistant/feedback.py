@@ -7,16 +7,18 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from assistant.db import Database, FeedbackRow
-from assistant.types import FeedbackRequest
+from assistant.errors import FeedbackNotFound
+from assistant.types import FeedbackRequest, FeedbackUpdate
 
 FIELDS = ("id", "created_at", "question", "answer", "rating", "comment")
 
 
 class FeedbackStore:
-    """Append-only ratings. Pass a `Database`, or a path to open that SQLite file."""
+    """Ratings, one row per rated answer (a later comment or flipped thumb updates it). Pass a `Database`, or a
+    path to open that SQLite file."""
 
     def __init__(self, database: Database | Path) -> None:
         self._owned = not isinstance(database, Database)
@@ -28,6 +30,15 @@ class FeedbackStore:
         with self.db.session() as session:
             inserted = session.execute(insert(FeedbackRow).values(created_at=time.time(), **values))
             return int(inserted.inserted_primary_key[0])  # type: ignore[index]
+
+    def update(self, feedback_id: int, change: FeedbackUpdate) -> None:
+        """Flip a stored rating or attach a comment to it; raises `FeedbackNotFound` for an unknown id."""
+        values = change.model_dump(exclude_none=True)
+        with self.db.session() as session:
+            if session.get(FeedbackRow, feedback_id) is None:
+                raise FeedbackNotFound(f"no feedback with id {feedback_id}")
+            if values:
+                session.execute(update(FeedbackRow).where(FeedbackRow.id == feedback_id).values(**values))
 
     def export(self) -> Iterator[dict]:
         """Every stored rating, oldest first."""

@@ -238,6 +238,14 @@ class FeedbackRequest(BaseModel):
     comment: str | None = Field(None, max_length=2000)
 
 
+class FeedbackUpdate(BaseModel):
+    """A change to a stored rating: the thumbs flipped, or a comment added after the click."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    rating: Literal["up", "down"] | None = None
+    comment: str | None = Field(None, max_length=2000)
+
+
 class FeedbackReceipt(BaseModel):
     """The stored feedback's id."""
 

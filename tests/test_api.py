@@ -125,6 +125,17 @@ def test_unknown_or_path_like_source_ids_are_404(client: TestClient, chunk_id: s
     assert "root:" not in response.text
 
 
+def test_feedback_can_be_flipped_and_commented_in_place(client: TestClient) -> None:
+    receipt = client.post("/v1/feedback", json={"question": BCF, "answer": "…", "rating": "up"}).json()
+    flipped = client.patch(f"/v1/feedback/{receipt['id']}", json={"rating": "down", "comment": "too long"})
+    assert flipped.status_code == 200 and flipped.json() == receipt
+    rows = [r for r in client.app.state.feedback.export() if r["id"] == receipt["id"]]  # type: ignore[attr-defined]
+    assert rows == [{**rows[0], "rating": "down", "comment": "too long"}]
+    missing = client.patch("/v1/feedback/999999", json={"comment": "x"})
+    assert missing.status_code == 404 and missing.json()["error"] == "feedback_not_found"
+    assert client.patch(f"/v1/feedback/{receipt['id']}", json={"rating": "meh"}).status_code == 422
+
+
 def test_feedback_is_stored_and_exported(client: TestClient, report_resources: Resources) -> None:
     receipt = client.post("/v1/feedback", json={"question": BCF, "answer": "…", "rating": "up", "comment": "useful"})
     assert receipt.status_code == 201

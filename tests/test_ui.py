@@ -210,16 +210,23 @@ def test_follow_up_shows_answering_only_when_rewritten(monkeypatch, api_server: 
 def test_feedback_is_native_thumbs_with_an_optional_comment(  # type: ignore[no-untyped-def]
     monkeypatch, api_server: str, report_resources: Resources
 ) -> None:
+    def bcf_rows() -> list[dict]:
+        store = FeedbackStore(report_resources.settings.resolved_data_dir() / "feedback.sqlite3")
+        try:
+            return [r for r in store.export() if r["question"] == BCF]
+        finally:
+            store.close()
+
+    before = len(bcf_rows())
     at = ask(app(monkeypatch, api_server), BCF)
     at = at.get("feedback")[0].set_value(1).run()
     healthy(at)
+    assert len(bcf_rows()) == before + 1 and bcf_rows()[-1]["comment"] is None  # the click alone counts
     at.text_area(key="comment-1").set_value("clear and well sourced")
     at = at.button(key="send-comment-1").click().run()
     assert any("comment was sent" in c.value for c in at.caption)
-    store = FeedbackStore(report_resources.settings.resolved_data_dir() / "feedback.sqlite3")
-    rows = [r for r in store.export() if r["question"] == BCF]
-    store.close()
-    assert rows[-2]["rating"] == "up" and rows[-2]["comment"] is None  # the click alone counts
+    rows = bcf_rows()  # the comment is attached to that same row, not stored as a second rating
+    assert len(rows) == before + 1
     assert rows[-1]["rating"] == "up" and rows[-1]["comment"] == "clear and well sourced"
 
 

@@ -56,8 +56,11 @@ def feedback(client: AssistantClient, index: int, question: str, answer: dict[st
     record = sent.get(index)
     if record is None or record["rating"] != value:
         try:
-            client.feedback(question, answer["answer"], value)
-            sent[index] = record = {"rating": value, "commented": False}
+            if record is None:  # the click alone counts; a flip or a comment later updates the same row
+                sent[index] = record = {"id": client.feedback(question, answer["answer"], value), "commented": False}
+            else:
+                client.update_feedback(record["id"], rating=value)
+            record["rating"] = value
         except ApiError:
             st.caption("Your rating couldn't be saved just now — try again in a minute.")
             return
@@ -68,7 +71,7 @@ def feedback(client: AssistantClient, index: int, question: str, answer: dict[st
         comment = st.text_area("What was good or missing?", key=f"comment-{index}", max_chars=2000)
         if st.button("Send", key=f"send-comment-{index}") and comment.strip():
             try:
-                client.feedback(question, answer["answer"], value, comment.strip())
+                client.update_feedback(record["id"], comment=comment.strip())
                 record["commented"] = True
                 st.rerun()
             except ApiError:

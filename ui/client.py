@@ -117,6 +117,11 @@ class AssistantClient:
         body = {"question": question, "answer": answer, "rating": rating, "comment": comment or None}
         return int(self._send("POST", "/v1/feedback", json=body).json()["id"])
 
+    def update_feedback(self, feedback_id: int, rating: str | None = None, comment: str | None = None) -> None:
+        """Flip a stored rating or attach a comment to it."""
+        body = {k: v for k, v in {"rating": rating, "comment": comment}.items() if v is not None}
+        self._send("PATCH", f"/v1/feedback/{feedback_id}", json=body)
+
     def for_user(self, user: str | None) -> AssistantClient:
         """This client (same connections) acting for one end user: its calls carry `X-LVA-User`."""
         view = copy.copy(self)

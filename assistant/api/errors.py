@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from assistant.api.deps import RateLimited
 from assistant.errors import (
     AssistantError,
+    FeedbackNotFound,
     IndexNotReady,
     IndexUnavailable,
     InputError,
@@ -25,6 +26,7 @@ from assistant.types import ErrorBody
 log = logging.getLogger("lva.api")
 STATUS_BY_ERROR: dict[type[AssistantError], int] = {
     SourceNotFound: 404,
+    FeedbackNotFound: 404,
     InputError: 400,
     IndexNotReady: 503,
     IndexUnavailable: 503,

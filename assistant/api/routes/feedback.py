@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from assistant.api.deps import FeedbackDep
-from assistant.types import FeedbackReceipt, FeedbackRequest
+from assistant.types import FeedbackReceipt, FeedbackRequest, FeedbackUpdate
 
 router = APIRouter(prefix="/v1", tags=["feedback"])
 
@@ -14,3 +14,10 @@ router = APIRouter(prefix="/v1", tags=["feedback"])
 def feedback(request: FeedbackRequest, store: FeedbackDep) -> FeedbackReceipt:
     """Store a rating (and optional comment) of one answer."""
     return FeedbackReceipt(id=store.add(request))
+
+
+@router.patch("/feedback/{feedback_id}", response_model=FeedbackReceipt)
+def update_feedback(feedback_id: int, change: FeedbackUpdate, store: FeedbackDep) -> FeedbackReceipt:
+    """Flip a stored rating or add a comment to it (404 for an unknown id)."""
+    store.update(feedback_id, change)
+    return FeedbackReceipt(id=feedback_id)
