@@ -49,6 +49,10 @@ class Glossary:
                 words += [w for w in self.terms[key].split() if w.lower() not in {x.lower() for x in words}]
         return " ".join(words)
 
+    def actor_groups(self, text: str) -> set[frozenset[str]]:
+        """The token groups of `token_groups` that stand for actors (context, not topic)."""
+        return {content_tokens(k) | content_tokens(self.actors[k]) for k in self.matches(text) if k in self.actors}
+
     def token_groups(self, text: str) -> list[frozenset[str]]:
         """One group of stemmed tokens per content word of the text; a glossary term's group also holds its
         expansion, so "CCG" is matched by evidence that says "commissioners"."""

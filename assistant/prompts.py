@@ -40,7 +40,6 @@ SUGGEST_WHAT_HELPED = "What helped leaders get past this?"
 SUGGEST_WHY_HARD = "Why is this so hard?"
 SUGGEST_ENABLERS = "What did the enablers say about this?"
 SUGGEST_ENABLERS_ON = "What did the enablers say about “{title}”?"
-SUGGEST_MORE_ON = "What else does the report say under “{title}”?"
 SUGGEST_BUILDING_BLOCKS = "Which building blocks for success apply to this?"
 SUGGEST_WHAT_TO_DO = "What should leaders do about this?"
 

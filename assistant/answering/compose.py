@@ -111,12 +111,11 @@ def suggestions(question: Question, citations: Sequence[Citation], limit: int = 
         out.append(prompts.SUGGEST_WHY_HARD)
     if "quote" not in kinds and named:
         out.append(prompts.SUGGEST_ENABLERS_ON.format(title=title))
-    elif named:
-        out.append(prompts.SUGGEST_MORE_ON.format(title=title))
     if question.intent in ("why", "what") and prompts.SUGGEST_WHAT_HELPED not in out:
         out.append(prompts.SUGGEST_WHAT_TO_DO)
     if "The building blocks for success" not in tops and question.intent in ("how", "judgement"):
         out.append(prompts.SUGGEST_BUILDING_BLOCKS)
     if len(set(out)) < 2:
         out.append(prompts.SUGGEST_ENABLERS if "quote" not in kinds else prompts.SUGGEST_WHAT_TO_DO)
-    return list(dict.fromkeys(out))[:limit]
+    asked = question.cleaned.strip().lower()
+    return [s for s in dict.fromkeys(out) if s.lower() != asked][:limit]

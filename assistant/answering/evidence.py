@@ -2,7 +2,8 @@
 
 A unit is one sentence, or two consecutive sentences of one passage, that a leader can read on its own:
 - a sentence that opens by pointing back ("This", "It", "They", "But", "So"…) only appears with the one before;
-- a sentence that ends with a colon only appears with the one after;
+- a sentence that ends with a colon, or that the next one turns against ("But…", "However…"), only appears with
+  the one after;
 - every unit has 8–70 words; front matter, the contents and name lists (unless names are asked for) never count;
 - sentences that read as instructions to the assistant never count.
 Units keep exact offsets into their document, so every quote stays verbatim.
@@ -15,7 +16,7 @@ the unit contains + a heading bonus when the unit's section title matches the qu
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +36,7 @@ HEADING_WEIGHT = 0.25
 HEADING_FLOOR = 0.35  # heading similarity below this lends nothing
 INTENT_BONUS = 0.03
 PART_DISCOUNT = 0.95  # a unit's match to one part of a multi-part question, against its match to the whole
+ACTOR_WEIGHT = 0.3  # who is speaking is context; what they ask about is the topic
 RANK_WEIGHT = 0.0  # share of the passage's fused retrieval score (relative to the best passage) added to a unit
 MIN_UNIT_WORDS = 8
 MAX_UNIT_WORDS = 70
@@ -45,6 +47,7 @@ _POINTS_BACK = re.compile(
     r"|^\W*(?:if|when|while|because|as|although|though|since|without|with)\s+(?:this|that|these|those|it|they|them)\b",
     re.I,
 )
+_TURNS = re.compile(r"^\W*(?:but|however|yet|instead|in reality|in fact)\b", re.I)
 _ADVICE = re.compile(
     r"\b(?:need(?:s)? to|must|should|it is (?:important|crucial|essential)|important to|can help|helps?|helped"
     r"|will help|requires?|the key|key requirement|take time|put time|make (?:the|a) |building|create|develop"
@@ -108,7 +111,9 @@ def candidate_spans(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
     out = []
     for i, (a, b) in enumerate(sentences):
         alone = text[a:b]
-        if not _POINTS_BACK.match(alone) and not alone.rstrip().endswith(":"):
+        turns = i + 1 < len(sentences) and _TURNS.match(text[sentences[i + 1][0] : sentences[i + 1][1]])
+        # A sentence the next one contradicts ("…can feel like progress. But…") never stands alone.
+        if not _POINTS_BACK.match(alone) and not alone.rstrip().endswith(":") and not turns:
             out.append((a, b, (i,)))
         if i + 1 < len(sentences) and not _POINTS_BACK.match(alone):
             following = text[sentences[i + 1][0] : sentences[i + 1][1]]
@@ -117,14 +122,21 @@ def candidate_spans(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
     return [(a, b, idx) for a, b, idx in out if MIN_UNIT_WORDS <= len(text[a:b].split()) <= MAX_UNIT_WORDS]
 
 
-def lexical_share(groups: Sequence[frozenset[str]], text: str, idf: Callable[[str], float] | None = None) -> float:
+def lexical_share(
+    groups: Sequence[frozenset[str]],
+    text: str,
+    idf: Callable[[str], float] | None = None,
+    light: Set[frozenset[str]] = frozenset(),
+) -> float:
     """Share of the question's topic-word groups (a jargon term with its expansion is one group) that the text
     contains, each group weighted by the rarest of its words in the report (so "blame" counts for more than
-    "system")."""
+    "system"); an actor ("our CCG", "the council") counts for ACTOR_WEIGHT of a topic word."""
     if not groups:
         return 0.0
     tokens = content_tokens(text)
-    weights = [max((idf(t) for t in g), default=1.0) if idf else 1.0 for g in groups]
+    weights = [
+        (max((idf(t) for t in g), default=1.0) if idf else 1.0) * (ACTOR_WEIGHT if g in light else 1.0) for g in groups
+    ]
     return sum(w for g, w in zip(groups, weights, strict=True) if g & tokens) / sum(weights)
 
 
@@ -156,6 +168,7 @@ def gather_units(
     token_groups: Sequence[frozenset[str]],
     idf: Callable[[str], float] | None = None,
     part_vectors: Sequence[np.ndarray] = (),
+    light_groups: Set[frozenset[str]] = frozenset(),
 ) -> list[Unit]:
     """Every self-contained unit of the passages, best first.
 
@@ -189,6 +202,6 @@ def gather_units(
             sim = float(vec @ query_vector)
             if part_vectors:
                 sim = max(sim, PART_DISCOUNT * max(float(vec @ v) for v in part_vectors))
-            lex = lexical_share(token_groups, text, idf)
+            lex = lexical_share(token_groups, text, idf, light_groups)
             units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, heading, advice, idx))
     return sorted(units, key=lambda u: -u.score)

@@ -63,6 +63,7 @@ class AnswerPipeline:
             self.glossary.token_groups(question.standalone),
             self.retriever.idf(),
             part_vectors,
+            self.glossary.actor_groups(question.standalone),
         )
         decision = decide(question, units, self.settings)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
