@@ -188,7 +188,11 @@ def test_desktop_partly_covered_then_a_suggestion(ui_url: str, browser: Browser,
     expected = httpx.post(f"{api_server}/v1/ask", json={"question": PARTIAL}, timeout=60).json()
     page = open_page(browser, ui_url, DESKTOP)
     ask(page, PARTIAL)
-    expect(page.get_by_text("Partly covered")).to_be_visible(timeout=60_000)
+    # While the answer streams, the label from `meta` and the finished answer's may both be on screen for a
+    # moment; once it is done there must be exactly one.
+    expect(page.locator(".lva-answer")).to_have_count(1, timeout=60_000)
+    expect(page.get_by_text("Partly covered")).to_have_count(1, timeout=60_000)
+    expect(page.get_by_text("Partly covered")).to_be_visible()
     suggestion = expected["suggestions"][0]
     button = page.get_by_role("button", name=suggestion)
     expect(button).to_be_visible()
