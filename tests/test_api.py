@@ -134,6 +134,7 @@ def test_feedback_can_be_flipped_and_commented_in_place(client: TestClient) -> N
     missing = client.patch("/v1/feedback/999999", json={"comment": "x"})
     assert missing.status_code == 404 and missing.json()["error"] == "feedback_not_found"
     assert client.patch(f"/v1/feedback/{receipt['id']}", json={"rating": "meh"}).status_code == 422
+    assert client.patch(f"/v1/feedback/{2**64}", json={"comment": "x"}).status_code == 422  # found by schemathesis
 
 
 def test_feedback_is_stored_and_exported(client: TestClient, report_resources: Resources) -> None:

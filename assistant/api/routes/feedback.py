@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from assistant.api.deps import FeedbackDep
 from assistant.types import FeedbackReceipt, FeedbackRequest, FeedbackUpdate
@@ -17,7 +19,9 @@ def feedback(request: FeedbackRequest, store: FeedbackDep) -> FeedbackReceipt:
 
 
 @router.patch("/feedback/{feedback_id}", response_model=FeedbackReceipt)
-def update_feedback(feedback_id: int, change: FeedbackUpdate, store: FeedbackDep) -> FeedbackReceipt:
+def update_feedback(
+    feedback_id: Annotated[int, Path(ge=1, le=2**63 - 1)], change: FeedbackUpdate, store: FeedbackDep
+) -> FeedbackReceipt:
     """Flip a stored rating or add a comment to it (404 for an unknown id)."""
     store.update(feedback_id, change)
     return FeedbackReceipt(id=feedback_id)
