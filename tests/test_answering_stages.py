@@ -37,7 +37,7 @@ def passage(
 
 def question(text: str = "How do we stop the blame?", intent: str = "how", **kw: object) -> Question:
     values: dict[str, object] = {"wanted": None, **kw}
-    return Question(asked=text, cleaned=text, standalone=text, expansion="", intent=intent, **values)  # type: ignore[arg-type]
+    return Question(asked=text, cleaned=text, standalone=text, intent=intent, **values)  # type: ignore[arg-type]
 
 
 def unit(text: str, sim: float, advice: bool = False, p: Passage | None = None, index: int = 0) -> Unit:

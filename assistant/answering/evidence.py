@@ -37,7 +37,6 @@ HEADING_FLOOR = 0.35  # heading similarity below this lends nothing
 INTENT_BONUS = 0.03
 PART_DISCOUNT = 0.95  # a unit's match to one part of a multi-part question, against its match to the whole
 ACTOR_WEIGHT = 0.3  # who is speaking is context; what they ask about is the topic
-RANK_WEIGHT = 0.0  # share of the passage's fused retrieval score (relative to the best passage) added to a unit
 MIN_UNIT_WORDS = 8
 MAX_UNIT_WORDS = 70
 FRONT_MATTER = ("The Revolution will be Improvised", "Contents")
@@ -177,16 +176,13 @@ def gather_units(
     asks_names = question.intent == "who"
     quote_bonus = QUOTE_SEEKING_BONUS if _QUOTE_SEEKING.search(question.standalone) else QUOTE_BONUS
     units: list[Unit] = []
-    top_score = max((p.score for p in passages), default=0.0) or 1.0
     for p in passages:
         if (is_front_matter(p) and not asks_names) or (is_name_list(p) and not asks_names):
             continue
         if top_section(p.section).startswith("Contents"):
             continue
         n_sentences = len(split_sentences(p.text))
-        heading = (
-            HEADING_WEIGHT * max(0.0, heading_score(p.section) - HEADING_FLOOR) + RANK_WEIGHT * p.score / top_score
-        )
+        heading = HEADING_WEIGHT * max(0.0, heading_score(p.section) - HEADING_FLOOR)
         for a, b, idx in candidate_spans(p.text):
             text = p.text[a:b]
             if looks_like_instruction(text):

@@ -133,7 +133,6 @@ class Question:
     asked: str
     cleaned: str
     standalone: str
-    expansion: str
     intent: Intent
     wanted: Wanted | None
     unknown_terms: list[str] = field(default_factory=list)
@@ -150,11 +149,6 @@ class Question:
         if self.leaned_on:
             return f"{self.cleaned} (following on from “{self.leaned_on.strip()}”)"
         return self.standalone
-
-    @property
-    def query(self) -> str:
-        """What retrieval and scoring see: the standalone question plus the report's words for its jargon."""
-        return f"{self.standalone} {self.expansion}".strip()
 
 
 def looks_like_instruction(text: str) -> bool:
@@ -281,7 +275,6 @@ def understand(
         asked=asked,
         cleaned=cleaned,
         standalone=standalone,
-        expansion=glossary.expansion(standalone),
         intent=classify_intent(cleaned or asked),
         wanted=wanted_fact(cleaned),
         unknown_terms=unknown_terms(cleaned, vocabulary, glossary),
