@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     sentence_vectors: bool = Field(
         True, description="Also embed each sentence of multi-sentence chunks (better recall, ~2x ingest cost)."
     )
+    passage_questions: bool = Field(
+        True,
+        description="Also embed the questions each passage answers (`corpus/*.questions.yaml`), so a leader's "
+        "wording meets the passage that answers it.",
+    )
     k: int = Field(5, ge=1, le=50, description="Passages returned by search.")
     candidates: int = Field(40, ge=1, description="Candidates taken from each of BM25 and dense before fusion.")
     rrf_k: int = Field(20, ge=1, description="Reciprocal-rank-fusion constant.")

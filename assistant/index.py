@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from assistant.config import Settings
 from assistant.errors import AssistantError, EmbeddingModelMismatch, IndexNotReady, IndexUnavailable
-from assistant.textnorm import split_sentences
+from assistant.records import CHUNK_UNIT, QUESTION_UNIT, AnchoredQuestion, chunk_from_record
 from assistant.types import SECTION_SEPARATOR, Chunk, SearchFilters
 
 if TYPE_CHECKING:
@@ -21,19 +21,6 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 PAGE = 2000
-CHUNK_UNIT = {"unit": "chunk"}
-_META_FIELDS = (
-    "source",
-    "section",
-    "kind",
-    "order",
-    "start",
-    "end",
-    "title",
-    "author",
-    "publisher",
-    "file_hash",
-)
 
 
 def connect_chroma(settings: Settings) -> ClientAPI:
@@ -79,42 +66,6 @@ def ensure_writable_dir(path: Path) -> None:
         probe.unlink()
     except OSError as exc:
         raise IndexUnavailable(f"data dir {path} is not writable ({exc.strerror or exc}); set LVA_DATA_DIR") from None
-
-
-def chunk_to_metadata(chunk: Chunk, unit: str = "chunk") -> dict[str, Any]:
-    """Chroma metadata for a chunk's record; `top_section` lets a filter name a whole top-level section."""
-    meta = {field: getattr(chunk, field) for field in _META_FIELDS}
-    meta["top_section"] = chunk.section.split(SECTION_SEPARATOR)[0]
-    meta["chunk_id"] = chunk.id
-    meta["unit"] = unit
-    return meta
-
-
-@dataclass(frozen=True)
-class VectorRecord:
-    """One vector in the store: a whole chunk, or one sentence of a multi-sentence chunk."""
-
-    id: str
-    chunk: Chunk
-    text: str
-    unit: str
-
-
-def vector_records(chunk: Chunk, sentences: bool = True) -> list[VectorRecord]:
-    """The records embedded for a chunk. Sentence vectors let a long paragraph match a question about one
-    of its sentences; a chunk scores the best of its vectors (see `ChunkIndex.dense_query`)."""
-    records = [VectorRecord(chunk.id, chunk, chunk.text, "chunk")]
-    sentences = split_sentences(chunk.text)
-    if len(sentences) > 1:
-        records += [
-            VectorRecord(f"{chunk.id}#s{n}", chunk, chunk.text[a:b], "sentence") for n, (a, b) in enumerate(sentences)
-        ]
-    return records
-
-
-def chunk_from_record(chunk_id: str, document: str, meta: dict[str, Any]) -> Chunk:
-    """Rebuild a `Chunk` from what Chroma stored."""
-    return Chunk(id=chunk_id, text=document, **{f: meta[f] for f in _META_FIELDS if f in meta})
 
 
 def where_clause(filters: SearchFilters | None) -> dict[str, Any] | None:
@@ -361,6 +312,19 @@ class ChunkIndex:
             for cid, vec in zip(got["ids"], embeddings, strict=True):
                 found[cid] = [float(x) for x in vec]
         return found
+
+    @store_call
+    def passage_questions(self) -> dict[str, list[tuple[AnchoredQuestion, list[float]]]]:
+        """Every passage question of the published collection with its vector, by chunk id."""
+        if not self.active_name():
+            return {}
+        got = self.active().get(where=QUESTION_UNIT, include=["documents", "metadatas", "embeddings"])
+        out: dict[str, list[tuple[AnchoredQuestion, list[float]]]] = {}
+        embeddings = got["embeddings"] if got["embeddings"] is not None else []
+        for doc, meta, vec in zip(got["documents"] or [], got["metadatas"] or [], embeddings, strict=True):
+            question = AnchoredQuestion(doc or "", int(meta["anchor_start"]), int(meta["anchor_end"]))  # type: ignore[arg-type]
+            out.setdefault(str(meta["chunk_id"]), []).append((question, [float(x) for x in vec]))
+        return out
 
     @store_call
     def active_record_ids(self) -> set[str]:

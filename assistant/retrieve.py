@@ -18,6 +18,7 @@ from assistant.embeddings import embedding_model_name
 from assistant.errors import InputError
 from assistant.glossary import Glossary
 from assistant.index import ChunkIndex, matches_filters
+from assistant.records import AnchoredQuestion
 from assistant.textnorm import tokenize
 from assistant.types import SECTION_SEPARATOR, Chunk, Passage, SearchFilters
 
@@ -48,6 +49,7 @@ class _Bm25State:
     section_of: dict[str, int] = field(default_factory=dict)  # chunk id → section document index
     headings: dict[str, np.ndarray] = field(default_factory=dict)  # section path → vector of its own title
     idf: dict[str, float] = field(default_factory=dict)  # stemmed token → log(1 + chunks / chunks with it)
+    questions: dict[str, list[tuple[AnchoredQuestion, np.ndarray]]] = field(default_factory=dict)  # by chunk id
 
 
 class HybridRetriever:
@@ -108,10 +110,17 @@ class HybridRetriever:
         if not generation:
             return _Bm25State(generation, [], None)
         chunks = self.index.all_chunks()
+        questions = {
+            cid: [(q, np.asarray(v, dtype=np.float32)) for q, v in rows]
+            for cid, rows in (self.index.passage_questions() if self.settings.passage_questions else {}).items()
+        }
         model = bm25s.BM25()
         tokens = tokenize([c.text for c in chunks])
+        # BM25 also reads each chunk's passage questions (document expansion): a leader's words ("CCG", "blame each
+        # other") then meet the chunk that answers them. The vocabulary stays the report's own words.
+        expanded = tokenize([" ".join([c.text, *(q.text for q, _ in questions.get(c.id, []))]) for c in chunks])
         if chunks:
-            model.index(tokens, show_progress=False)
+            model.index(expanded, show_progress=False)
         vocabulary = {t for doc in tokens for t in doc}
         frequency = Counter(t for doc in tokens for t in set(doc))
         idf = {t: math.log(1 + len(chunks) / n) for t, n in frequency.items()}
@@ -143,6 +152,7 @@ class HybridRetriever:
             section_of,
             headings,
             idf,
+            questions,
         )
 
     def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:
@@ -180,6 +190,10 @@ class HybridRetriever:
         """What the embedding model reads for a query: the query with its jargon expanded (measured on the leaders'
         dev split, better than the words as asked)."""
         return self.expand(query)
+
+    def questions_of(self, chunk_id: str) -> list[tuple[AnchoredQuestion, np.ndarray]]:
+        """A chunk's passage questions with their vectors (none when passage questions are off)."""
+        return self._current().questions.get(chunk_id, [])
 
     def heading_scorer(self, query_vector: np.ndarray) -> Callable[[str], float]:
         """Cosine similarity of a query to a section's own title, by section path (0 for unknown sections)."""

@@ -66,7 +66,7 @@ def interleaved(models: dict[str, Embeddings], texts: list[str], size: int) -> d
 
 def corpus_texts(folder: Path, project_root: Path) -> tuple[list, list[str], list[str]]:
     """The corpus' chunks, their texts, and the texts of all vector records (chunks plus sentences)."""
-    from assistant.index import vector_records
+    from assistant.records import vector_records
     from ingest.pipeline import load_chunks
 
     chunks = load_chunks(folder, project_root)

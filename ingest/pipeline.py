@@ -12,17 +12,12 @@ from tqdm import tqdm
 from assistant.config import Settings
 from assistant.embeddings import embedding_dimension, embedding_model_name
 from assistant.errors import IngestBusy, IngestError
-from assistant.index import (
-    ChunkIndex,
-    EmbeddingRecord,
-    check_embedding_model,
-    chunk_to_metadata,
-    ensure_writable_dir,
-    vector_records,
-)
+from assistant.index import ChunkIndex, EmbeddingRecord, check_embedding_model, ensure_writable_dir
+from assistant.records import AnchoredQuestion, VectorRecord, record_metadata, vector_records
 from assistant.types import Chunk, IngestReport
 from ingest.chunk import chunk_document
 from ingest.parse import SUPPORTED_SUFFIXES, parse_file
+from ingest.questions import anchor_questions, questions_file, read_questions
 
 log = logging.getLogger(__name__)
 ADD_BATCH = 512
@@ -46,17 +41,27 @@ def discover(path: Path) -> list[Path]:
 
 def load_chunks(path: Path, project_root: Path) -> list[Chunk]:
     """Parse and chunk every document at `path`; any unusable file fails the whole load before anything is written."""
+    return load_documents(path, project_root)[0]
+
+
+def load_documents(path: Path, project_root: Path) -> tuple[list[Chunk], dict[str, list[AnchoredQuestion]]]:
+    """Every chunk at `path`, and the passage questions of each chunk (from files beside the documents)."""
     chunks: list[Chunk] = []
+    questions: dict[str, list[AnchoredQuestion]] = {}
     for file in discover(path):
-        chunks.extend(chunk_document(parse_file(file, project_root)))
-    return chunks
+        document_chunks = chunk_document(parse_file(file, project_root))
+        chunks.extend(document_chunks)
+        questions.update(anchor_questions(document_chunks, read_questions(questions_file(file))))
+    return chunks, questions
 
 
 def ingest(
     path: Path, *, index: ChunkIndex, embedder: Embeddings, settings: Settings, rebuild: bool = False
 ) -> IngestReport:
     """Make the published index mirror the documents at `path`, embedding only new or changed chunks."""
-    chunks = load_chunks(path, settings.project_root)
+    chunks, questions = load_documents(path, settings.project_root)
+    if not settings.passage_questions:
+        questions = {}
     lock_dir = settings.resolved_data_dir()
     ensure_writable_dir(lock_dir)
     lock = FileLock(str(lock_dir / "ingest.lock"), timeout=settings.ingest_lock_timeout_s)
@@ -65,19 +70,24 @@ def ingest(
     except Timeout:
         raise IngestBusy(f"another ingest is running (lock {lock.lock_file}); wait for it and retry") from None
     try:
-        return _ingest_locked(chunks, index, embedder, rebuild, settings.embed_progress, settings.sentence_vectors)
+        records = [r for c in chunks for r in vector_records(c, settings.sentence_vectors, questions.get(c.id, ()))]
+        return _ingest_locked(chunks, records, index, embedder, rebuild, settings.embed_progress)
     finally:
         lock.release()
 
 
 def _ingest_locked(
-    chunks: list[Chunk], index: ChunkIndex, embedder: Embeddings, rebuild: bool, progress: bool, sentences: bool
+    chunks: list[Chunk],
+    records: list[VectorRecord],
+    index: ChunkIndex,
+    embedder: Embeddings,
+    rebuild: bool,
+    progress: bool,
 ) -> IngestReport:
     index.collect_garbage()  # generations left behind by a killed ingest
     model = embedding_model_name(embedder)
     recorded = None if rebuild else index.embedding_record()
     check_embedding_model(recorded, model, None)  # by name first: it costs nothing, loads no model
-    records = [record for chunk in chunks for record in vector_records(chunk, sentences)]
     published = set() if rebuild else index.active_record_ids()
     wanted = {r.id for r in records}
     files = len({c.source for c in chunks})
@@ -103,7 +113,7 @@ def _ingest_locked(
                 ids=[r.id for r in batch],
                 embeddings=[vectors[r.id] for r in batch],
                 documents=[r.text for r in batch],
-                metadatas=[chunk_to_metadata(r.chunk, r.unit) for r in batch],
+                metadatas=[record_metadata(r) for r in batch],
             )
             bar.update(len(batch))
     index.publish(collection.name)

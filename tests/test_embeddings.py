@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from assistant.embeddings import MiniLMEmbeddings, RemoteEmbeddings, packaged_model_path
 from assistant.embeddings import onnx_backend as onnx_backend_module
 from assistant.factory import build_embedder, build_index
-from assistant.index import vector_records
+from assistant.records import vector_records
 from assistant.retrieve import HybridRetriever
 from bench.synthetic import report_sentences, variant
 from conftest import CORPUS, REPO, make_settings

@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.answering.grounding import content_tokens
 from assistant.answering.question import Question, looks_like_instruction
+from assistant.records import AnchoredQuestion
 from assistant.textnorm import split_sentences, strip_quote_marks
 from assistant.types import SECTION_SEPARATOR, Passage
 
@@ -35,6 +36,7 @@ _QUOTE_SEEKING = re.compile(
 HEADING_WEIGHT = 0.25
 HEADING_FLOOR = 0.35  # heading similarity below this lends nothing
 INTENT_BONUS = 0.03
+ASKED_DISCOUNT = 0.8  # a unit's match through a question it answers, against its match through its own words
 PART_DISCOUNT = 0.95  # a unit's match to one part of a multi-part question, against its match to the whole
 ACTOR_WEIGHT = 0.3  # who is speaking is context; what they ask about is the topic
 MIN_UNIT_WORDS = 8
@@ -80,6 +82,7 @@ class Unit:
     heading: float
     advice: bool
     sentences: tuple[int, ...]
+    asked: float = 0.0  # best similarity of the question to a passage question this unit answers
 
     @property
     def score(self) -> float:
@@ -89,7 +92,7 @@ class Unit:
     def evidence(self) -> float:
         """How strongly the unit speaks to the question (its words, its meaning, its section's title), before any
         preference for kind or intent."""
-        return self.sim + LEX_WEIGHT * self.lex + self.heading
+        return max(self.sim, ASKED_DISCOUNT * self.asked) + LEX_WEIGHT * self.lex + self.heading
 
 
 def top_section(section: str) -> str:
@@ -168,6 +171,7 @@ def gather_units(
     idf: Callable[[str], float] | None = None,
     part_vectors: Sequence[np.ndarray] = (),
     light_groups: Set[frozenset[str]] = frozenset(),
+    questions_of: Callable[[str], Sequence[tuple[AnchoredQuestion, np.ndarray]]] = lambda chunk_id: (),
 ) -> list[Unit]:
     """Every self-contained unit of the passages, best first.
 
@@ -183,6 +187,7 @@ def gather_units(
             continue
         n_sentences = len(split_sentences(p.text))
         heading = HEADING_WEIGHT * max(0.0, heading_score(p.section) - HEADING_FLOOR)
+        asked_here = [(q, float(v @ query_vector)) for q, v in questions_of(p.id)]
         for a, b, idx in candidate_spans(p.text):
             text = p.text[a:b]
             if looks_like_instruction(text):
@@ -199,5 +204,6 @@ def gather_units(
             if part_vectors:
                 sim = max(sim, PART_DISCOUNT * max(float(vec @ v) for v in part_vectors))
             lex = lexical_share(token_groups, text, idf, light_groups)
-            units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, heading, advice, idx))
+            asked = max((s for q, s in asked_here if q.start < b and q.end > a), default=0.0)
+            units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, heading, advice, idx, asked))
     return sorted(units, key=lambda u: -u.score)

@@ -64,6 +64,7 @@ class AnswerPipeline:
             self.retriever.idf(),
             part_vectors,
             self.glossary.actor_groups(question.standalone),
+            self.retriever.questions_of,
         )
         decision = decide(question, units, self.settings)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
