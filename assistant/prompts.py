@@ -58,7 +58,7 @@ PARTIAL_LEADS = {
 # How a lead line starts, so evaluators can tell it from a claim about the report's content.
 LEAD_PREFIXES = tuple(t.split("{")[0] for t in (ANSWER_LEAD, *PARTIAL_LEADS.values()))
 POINT_BY_KIND = {
-    "quote": "An enabler's feedback: “{quote}” [{n}]",
+    "quote": "Quoted in the report: “{quote}” [{n}]",
     "narrative": "The report says: “{quote}” [{n}]",
     "list": "Among the report's key messages: “{quote}” [{n}]",
 }

@@ -211,8 +211,10 @@ def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
 
 OVERLAP_SHARE = 0.7
 FRAGMENT_MIN_WORDS = 5
-# A point that opens with one of these and is one sentence leans on a sentence it does not quote.
+# A point that opens with one of these and is one sentence leans on a sentence it does not quote — except an "It"
+# that only holds the place of what follows ("It is crucial that…", "It is important to…"), which points nowhere.
 DANGLING_OPENERS = frozenset("this that these those it its they them their he she such so but and".split())
+PLACEHOLDER_IT = re.compile(r"^it (?:is|was|'s) (?:\w+ ){1,2}(?:that|to)\b")
 # Sections that are front matter or the contents, never advice; name lists are boilerplate unless asked for.
 FRONT_MATTER_SECTIONS = ("The Revolution will be Improvised", "Contents")
 NAME_LIST_SECTIONS = ("Appendix B", "Appendix C")
@@ -248,6 +250,8 @@ def is_fragment(quote: str) -> bool:
     if len(words) < FRAGMENT_MIN_WORDS or quote.rstrip(" ”\"'").endswith(":"):
         return True
     first = words[0]
+    if PLACEHOLDER_IT.match(" ".join(words)):
+        return False
     return first in DANGLING_OPENERS and len(answer_sentences(" ".join(quote.split()))) == 1
 
 

@@ -181,3 +181,12 @@ def test_normalize_erases_quote_dash_and_space_styles(text: str) -> None:
 @given(st.text(max_size=120), st.text(max_size=40), st.text(max_size=120))
 def test_containment_survives_normalisation(prefix: str, needle: str, suffix: str) -> None:
     assert normalize(needle) in normalize(prefix + " " + needle + " " + suffix)
+
+
+def test_a_placeholder_it_is_not_a_fragment_but_a_pointing_it_is() -> None:
+    from evals.metrics import is_fragment
+
+    assert not is_fragment("It is crucial that Systems Leaders keep focused on the needs of service users.")
+    assert not is_fragment("It is important to explore and be curious about differences and problems.")
+    assert is_fragment("It took a long time to get everyone round the table in the end.")
+    assert is_fragment("This is causing some councils and trusts to withhold information.")

@@ -107,6 +107,9 @@ def test_unknown_terms_are_names_acronyms_and_years_the_report_never_uses() -> N
         ("Who wrote this report and for whom?", "who"),
         ("Is it worth paying for an independent facilitator?", "judgement"),
         ("What is systems leadership?", "what"),
+        # The scene first, then the question: the sentence that asks decides.
+        ("We're running a big deficit. Is a prevention partnership worth our time?", "judgement"),
+        ("Our new ICS has launched and nothing changed. Why?", "why"),
     ],
 )
 def test_intent(question: str, intent: str) -> None:

@@ -10,13 +10,14 @@ import pytest
 from assistant import prompts
 from assistant.answering.compose import lead_line, select_points, suggestions
 from assistant.answering.decide import Decision, decide
-from assistant.answering.evidence import Unit, candidate_spans, gather_units
-from assistant.answering.pipeline import AnswerPipeline
+from assistant.answering.evidence import NearbyQuestion, Unit, candidate_spans, carry_remedies, gather_units
+from assistant.answering.pipeline import AnswerPipeline, with_following
 from assistant.answering.question import Question
 from assistant.config import Settings
 from assistant.glossary import Glossary
+from assistant.records import AnchoredQuestion
 from assistant.textnorm import content_tokens, split_sentences
-from assistant.types import AskRequest, Passage
+from assistant.types import AskRequest, Chunk, Passage
 
 HURDLE = (
     "When bringing people together, something will appear to be going wrong. If that degenerates into apportioning "
@@ -141,6 +142,54 @@ def test_suggestions_follow_the_intent_and_the_cited_section() -> None:
     assert suggestions(question(), []) == []
 
 
+def test_a_placeholder_it_opens_a_unit_of_its_own() -> None:
+    text = "Budgets are tight everywhere this year. It is crucial that leaders keep focused on the needs of users."
+    assert any(text[a:b].startswith("It is crucial") for a, b, _ in candidate_spans(text))
+    pointing = "Budgets are tight everywhere this year. It took a long time for leaders to see the needs of users."
+    assert not any(pointing[a:b].startswith("It took") for a, b, _ in candidate_spans(pointing))
+
+
+def test_advice_that_follows_a_problem_is_worth_as_much_as_the_problem() -> None:
+    problem_p = passage("Money is tight and long projects feel like a distraction from the day job.", start=10)
+    remedy_p = passage("It is crucial that leaders keep their focus on what users need most.", start=11)
+    problem = Unit(problem_p, 10, 80, problem_p.text, np.zeros(8), 0.7, 0.0, 0.0, 0.0, False, (0,))
+    remedy = Unit(remedy_p, 11, 80, remedy_p.text, np.zeros(8), 0.3, 0.0, 0.0, 0.0, True, (0,))
+    carry_remedies([problem, remedy])
+    assert remedy.sim == pytest.approx(0.7)
+    elsewhere = passage(remedy_p.text, section="The building blocks for success", start=11)
+    unrelated = Unit(elsewhere, 11, 80, elsewhere.text, np.zeros(8), 0.3, 0.0, 0.0, 0.0, True, (0,))
+    carry_remedies([problem, unrelated])
+    assert unrelated.sim == pytest.approx(0.3), "only within one section"
+
+
+def test_how_questions_also_read_the_paragraph_after_the_best_passages() -> None:
+    section = "The hurdles › No time for strategy"
+    chunks = [
+        Chunk(id=f"k{i}", source="r.md", section=section, kind=kind, order=i, start=i * 100, end=i * 100 + 5,
+              text=f"text {i}")
+        for i, kind in enumerate(["narrative", "quote", "narrative", "narrative"])
+    ]  # fmt: skip
+    read = with_following([Passage(**chunks[0].model_dump(), score=1.0)], chunks)
+    assert [p.id for p in read] == ["k0", "k2"], "past a quote set inside the argument"
+
+
+def test_suggestions_are_questions_the_report_answers_nearby() -> None:
+    p = passage(HURDLE)
+    from assistant.answering.compose import citations_for
+
+    cites = citations_for([unit(HURDLE, 0.8, p=p)])
+    nearby = [
+        NearbyQuestion("How do we stop blaming each other?", p.id, 0, 20, 0.99),  # the question again
+        NearbyQuestion("What helps a partnership through its first setbacks?", "c5000", 5000, 5080, 0.7),
+        NearbyQuestion("Is blame ever useful?", p.id, p.start, p.start + 30, 0.6),  # already quoted
+        NearbyQuestion("Who funds the enablers?", "c7000", 7000, 7040, 0.2),  # off topic
+    ]
+    got = suggestions(question("How do we stop the blame?"), cites, nearby)
+    assert got[0] == "What helped a partnership through its first setbacks?".replace("helped", "helps")
+    assert "Is blame ever useful?" not in got and "Who funds the enablers?" not in got
+    assert 2 <= len(got) <= 3
+
+
 class StandInRetriever:
     """What the pipeline needs of a retriever, over two hand-made passages (no Chroma, no model)."""
 
@@ -185,6 +234,21 @@ class StandInRetriever:
 
     def idf(self):  # type: ignore[no-untyped-def]
         return lambda token: 1.0
+
+    @property
+    def chunks(self) -> list[Chunk]:
+        return [
+            Chunk(**p.model_dump(exclude={"score", "dense_rank", "bm25_rank", "dense_score"})) for p in self.passages
+        ]
+
+    def questions_of(self, chunk_id: str) -> list[tuple[AnchoredQuestion, np.ndarray]]:
+        """The blame passage answers one leader's question, about its last sentence."""
+        if chunk_id != "c0":
+            return []
+        start = HURDLE.index("Participants")
+        return [
+            (AnchoredQuestion("What should partners expect when a pilot wobbles?", start, len(HURDLE)), np.eye(8)[0])
+        ]
 
 
 @pytest.fixture

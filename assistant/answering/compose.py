@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from assistant import prompts
 from assistant.answering.decide import Decision
-from assistant.answering.evidence import Unit, top_section
+from assistant.answering.evidence import NearbyQuestion, Unit, top_section
 from assistant.answering.question import Question
 from assistant.types import SECTION_SEPARATOR, Citation
 
@@ -16,6 +16,9 @@ MAX_REDUNDANCY = 0.85
 MMR_LAMBDA = 0.7
 MAX_POINTS_PER_PASSAGE = 2
 ADVICE_WINDOW = 0.2  # for "how" questions, advice this far below the best point may still be quoted
+SUGGEST_FROM_REPORT = 2  # suggestions taken from the passage questions; the rest come from templates
+SUGGEST_MIN_SIM = 0.35  # a passage question this far from the question is off topic
+SUGGEST_MAX_SIM = 0.85  # … and this close, the same question again
 
 
 def select_points(units: Sequence[Unit], question: Question, limit: int, floor: float) -> list[Unit]:
@@ -93,11 +96,35 @@ def point_line(citation: Citation) -> str:
     return "- " + prompts.POINT_BY_KIND[citation.kind].format(quote=" ".join(citation.quote.split()), n=citation.n)
 
 
-def suggestions(question: Question, citations: Sequence[Citation], limit: int = 3) -> list[str]:
-    """Two or three follow-ups a leader might ask next, built from the intent and from the sections and kinds of
-    what was cited. Those that say "this" lean on the conversation and are condensed with the question before."""
+def suggestions(
+    question: Question, citations: Sequence[Citation], nearby: Sequence[NearbyQuestion] = (), limit: int = 3
+) -> list[str]:
+    """Two or three questions a leader might ask next. First, questions the report answers near this one
+    (passage questions of the passages read, close to the question but not the same, about spans not already
+    quoted, one per passage): each is answerable, standalone and specific. Templates built from the intent and
+    the cited sections fill any gap."""
     if not citations:
         return []
+    quoted = [(c.chunk_id, c.start, c.end) for c in citations]
+    asked = question.cleaned.strip().lower()
+    out: list[str] = []
+    used_chunks: set[str] = set()
+    for n in nearby:
+        if not SUGGEST_MIN_SIM <= n.sim <= SUGGEST_MAX_SIM or n.chunk_id in used_chunks:
+            continue
+        if any(n.chunk_id == cid and n.start < end and n.end > start for cid, start, end in quoted):
+            continue  # the answer already quotes what this question would get
+        out.append(n.text)
+        used_chunks.add(n.chunk_id)
+        if len(out) == min(limit, SUGGEST_FROM_REPORT):
+            break
+    out += template_suggestions(question, citations)
+    return [s for s in dict.fromkeys(out) if s.lower() != asked][:limit]
+
+
+def template_suggestions(question: Question, citations: Sequence[Citation]) -> list[str]:
+    """Follow-ups built from the intent and the sections and kinds of what was cited; those that say "this" lean
+    on the conversation and are condensed with the question before."""
     tops = {top_section(c.section) for c in citations}
     kinds = {c.kind for c in citations}
     # A subsection's title names a topic ("The blame game"); a chapter's ("The hurdles") does not.
@@ -117,5 +144,4 @@ def suggestions(question: Question, citations: Sequence[Citation], limit: int = 
         out.append(prompts.SUGGEST_BUILDING_BLOCKS)
     if len(set(out)) < 2:
         out.append(prompts.SUGGEST_ENABLERS if "quote" not in kinds else prompts.SUGGEST_WHAT_TO_DO)
-    asked = question.cleaned.strip().lower()
-    return [s for s in dict.fromkeys(out) if s.lower() != asked][:limit]
+    return out

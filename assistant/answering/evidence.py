@@ -44,7 +44,8 @@ MAX_UNIT_WORDS = 70
 FRONT_MATTER = ("The Revolution will be Improvised", "Contents")
 NAME_LISTS = ("Appendix B", "Appendix C")
 _POINTS_BACK = re.compile(
-    r"^\W*(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b"
+    r"^\W*(?!it (?:is|was) (?:\w+ ){1,2}(?:that|to)\b)"  # "It is crucial that…" holds a place, points nowhere
+    r"(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b"
     r"|^\W*(?:if|when|while|because|as|although|though|since|without|with)\s+(?:this|that|these|those|it|they|them)\b",
     re.I,
 )
@@ -65,6 +66,31 @@ _INTENT_SECTIONS = {
     "how": ("The building blocks for success", "Light bulb moments"),
     "why": ("The hurdles", "At the start"),
 }
+
+
+@dataclass(frozen=True)
+class NearbyQuestion:
+    """A passage question of a retrieved passage: something the report answers near what was asked."""
+
+    text: str
+    chunk_id: str
+    start: int  # absolute offsets of the span that answers it
+    end: int
+    sim: float  # cosine similarity to the question asked
+
+
+def nearby_questions(
+    passages: Sequence[Passage],
+    questions_of: Callable[[str], Sequence[tuple[AnchoredQuestion, np.ndarray]]],
+    query_vector: np.ndarray,
+) -> list[NearbyQuestion]:
+    """Every passage question of the passages, closest to the question asked first."""
+    found = [
+        NearbyQuestion(q.text, p.id, p.start + q.start, p.start + q.end, float(v @ query_vector))
+        for p in passages
+        for q, v in questions_of(p.id)
+    ]
+    return sorted(found, key=lambda n: -n.sim)
 
 
 @dataclass
@@ -206,4 +232,45 @@ def gather_units(
             lex = lexical_share(token_groups, text, idf, light_groups)
             asked = max((s for q, s in asked_here if q.start < b and q.end > a), default=0.0)
             units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, heading, advice, idx, asked))
+    if question.intent in ("how", "judgement"):
+        carry_remedies(units)
     return sorted(units, key=lambda u: -u.score)
+
+
+def carry_remedies(units: Sequence[Unit]) -> None:
+    """A problem followed by what to do about it ("…harmful to the short-term financial position." then "It is
+    crucial that…"): advice that directly follows a problem statement, in the same passage or at the start of the
+    next paragraph of the same section, is worth as much as the problem, so a "how" or "is it worth it" question
+    is answered with the report's remedy, not only its diagnosis."""
+    problem_ending_at: dict[tuple[str, int, int], float] = {}  # (source, chunk order, sentence) → best sim
+    last_sentence: dict[tuple[str, int], int] = {}
+    for u in units:
+        key = (u.passage.source, u.passage.order)
+        last_sentence[key] = max(last_sentence.get(key, 0), u.sentences[-1])
+        if not u.advice:
+            at = (*key, u.sentences[-1])
+            problem_ending_at[at] = max(problem_ending_at.get(at, 0.0), u.sim)
+    for u in units:
+        if not u.advice:
+            continue
+        source, order, first = u.passage.source, u.passage.order, u.sentences[0]
+        if len(u.sentences) == 2:  # the pair's first sentence is the problem, its second the remedy
+            before = problem_ending_at.get((source, order, first))
+        elif first == 0 and u.passage.kind != "quote":
+            # The paragraph before in the same section (past a quote set inside the argument).
+            before = max(
+                (
+                    problem_ending_at.get((source, v.passage.order, last_sentence[(source, v.passage.order)]), 0.0)
+                    for v in units
+                    if v.passage.section == u.passage.section
+                    and (
+                        v.passage.order == order - 1
+                        or (v.passage.order == order - 2 and v.passage.kind != "quote" and u.passage.kind != "quote")
+                    )
+                ),
+                default=None,
+            )
+        else:
+            before = None
+        if before is not None and before > u.sim:
+            u.sim = before

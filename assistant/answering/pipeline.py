@@ -13,14 +13,14 @@ import numpy as np
 
 from assistant.answering.decide import decide
 from assistant.answering.events import Delta, Done, Event, as_sse, meta_of
-from assistant.answering.evidence import gather_units
+from assistant.answering.evidence import gather_units, nearby_questions
 from assistant.answering.plan import Prepared
 from assistant.answering.question import Glossary, understand
 from assistant.answering.writers.extractive import refusal, write_extractive
 from assistant.config import Settings
 from assistant.retrieve import HybridRetriever
 from assistant.textnorm import clauses, content_tokens, split_sentences
-from assistant.types import Answer, AskRequest
+from assistant.types import Answer, AskRequest, Chunk, Passage
 
 
 class AnswerPipeline:
@@ -41,6 +41,8 @@ class AnswerPipeline:
             return Prepared(question, [], [], decide(question, [], self.settings))
         k = request.k or self.settings.answer_passages
         passages = self.retriever.search(question.standalone, k, request.filters)  # expands jargon itself
+        if question.intent in ("how", "judgement"):
+            passages = with_following(passages, self.retriever.chunks)
         retrieved = time.perf_counter()
         ids = {p.id for p in passages}
         ids |= {f"{p.id}#s{i}" for p in passages for i in range(len(split_sentences(p.text)))}
@@ -67,8 +69,9 @@ class AnswerPipeline:
             self.retriever.questions_of,
         )
         decision = decide(question, units, self.settings)
+        nearby = nearby_questions(passages, self.retriever.questions_of, query_vector)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
-        return Prepared(question, passages, units, decision, timings)
+        return Prepared(question, passages, units, decision, timings, nearby)
 
     def write(self, prepared: Prepared) -> Answer:
         """Stage 4–5 for the extractive engine: points, lead line, suggestions, all through `verify_answer`."""
@@ -96,6 +99,26 @@ class AnswerPipeline:
         """`run` as the API's server-sent events."""
         for event in self.run(request):
             yield as_sse(event)
+
+
+FOLLOWING_FOR = 3  # the best passages whose next paragraph is also read for "how" and "is it worth it" questions
+
+
+def with_following(passages: list[Passage], chunks: list[Chunk]) -> list[Passage]:
+    """The passages plus the paragraph after each of the best few, in the same section: the report often states a
+    problem in one paragraph and what to do about it in the next (see `carry_remedies`)."""
+    by_position = {(c.source, c.order): c for c in chunks}
+    have = {p.id for p in passages}
+    extra: list[Passage] = []
+    for p in passages[:FOLLOWING_FOR]:
+        following = by_position.get((p.source, p.order + 1))
+        if following is not None and following.kind == "quote" and p.kind != "quote":
+            # A quote set inside the paragraph's argument: the argument goes on after it.
+            following = by_position.get((p.source, p.order + 2))
+        if following is not None and following.section == p.section and following.id not in have:
+            have.add(following.id)
+            extra.append(Passage(**following.model_dump(), score=0.0))
+    return [*passages, *extra]
 
 
 def timings(prepared: Prepared, started: float) -> dict[str, float]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.answering.decide import Decision
-from assistant.answering.evidence import Unit, is_front_matter
+from assistant.answering.evidence import NearbyQuestion, Unit, is_front_matter
 from assistant.answering.question import Question
 from assistant.types import ClosestPassage, Passage
 
@@ -19,6 +19,7 @@ class Prepared:
     units: list[Unit]
     decision: Decision
     timings_ms: dict[str, float] = field(default_factory=dict)
+    nearby: list[NearbyQuestion] = field(default_factory=list)  # what the report answers near the question
 
     @property
     def answering(self) -> str | None:

@@ -213,10 +213,14 @@ def condense(question: str, history: list[Turn], vocabulary: frozenset[str]) -> 
 
 def classify_intent(text: str) -> Intent:
     """how (what to do), why (causes), who/which (facts), judgement (should we / is it worth), else what."""
-    first_clause = re.split(r"[?]", text.strip(), maxsplit=1)[0] or text
-    for intent, pattern in _INTENTS:
-        if pattern.search(first_clause):
-            return intent
+    # Leaders often set the scene first ("We're running a big deficit. Is it worth…?"): the sentence that asks
+    # decides, then the text up to its first question mark.
+    sentences = re.split(r"(?<=[.?!])\s+", text.strip())
+    asked = next((s for s in sentences if s.rstrip().endswith("?")), sentences[-1])
+    for clause in (asked, re.split(r"[?]", text.strip(), maxsplit=1)[0] or text):
+        for intent, pattern in _INTENTS:
+            if pattern.search(clause):
+                return intent
     return "what"
 
 

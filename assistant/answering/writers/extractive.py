@@ -31,7 +31,7 @@ def write_extractive(prepared: Prepared, settings: Settings, engine: str = NAME)
         citations=used,
         standalone_question=prepared.question.standalone,
         answering=prepared.answering,
-        suggestions=suggestions(prepared.question, used),
+        suggestions=suggestions(prepared.question, used, prepared.nearby),
         engine=engine,
     )
 

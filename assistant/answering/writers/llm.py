@@ -172,7 +172,7 @@ class GuardedDraft:
             citations=used,
             standalone_question=self.prepared.question.standalone,
             answering=self.prepared.answering,
-            suggestions=suggestions(self.prepared.question, used),
+            suggestions=suggestions(self.prepared.question, used, self.prepared.nearby),
             engine=engine,
         )
 
