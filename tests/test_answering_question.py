@@ -65,6 +65,17 @@ def test_a_follow_up_leans_on_the_latest_answered_turn_only() -> None:
     assert rewritten and "Better" in standalone and "Care" in standalone
 
 
+def test_a_follow_up_about_someone_not_named_again_leans_back() -> None:
+    history = [
+        Turn(role="user", content="What does the report say about the director of public health?"),
+        Turn(role="assistant", content="The report speaks to this in … [1]"),
+    ]
+    standalone, rewritten = condense(
+        "Ours is new in post and members are already blaming her. Anything?", history, VOCABULARY
+    )
+    assert rewritten and "public" in standalone and "blaming" in standalone
+
+
 def test_a_refused_turn_lends_no_topic() -> None:
     history = [
         Turn(role="user", content="What is the capital of France?"),

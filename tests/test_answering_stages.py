@@ -116,6 +116,15 @@ def test_how_questions_put_advice_before_the_problem() -> None:
     assert why[0] is problem
 
 
+def test_a_follow_up_does_not_repeat_the_points_just_quoted() -> None:
+    shown = unit("Everyone blames everyone else whenever the pilot wobbles in our area.", 0.80, index=0)
+    pair = unit(shown.text + " Leaders need to treat each setback as learning.", 0.79, index=1)
+    new = unit("Leaders need to treat each setback as learning and approach it with curiosity.", 0.75, True, index=2)
+    follow_up = question("And what about her?", already_quoted=(shown.text,))
+    assert select_points([shown, pair, new], follow_up, limit=3, floor=0.3) == [new]
+    assert select_points([shown], follow_up, limit=3, floor=0.3) == [shown], "unless nothing else is left"
+
+
 def test_points_stay_within_the_window_of_the_best() -> None:
     best = unit("The best sentence that answers the question about blame directly.", 0.8, index=0)
     far = unit("A sentence that is only loosely about partnerships in general terms.", 0.5, index=1)

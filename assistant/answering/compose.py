@@ -26,6 +26,10 @@ def select_points(units: Sequence[Unit], question: Question, limit: int, floor: 
     questions advice comes before a statement of the problem."""
     if not units:
         return []
+    if question.already_quoted:
+        # A follow-up gets what comes next: points the latest answer already quoted go, unless nothing else is left.
+        fresh = [u for u in units if not repeats(" ".join(u.text.split()), question.already_quoted)]
+        units = fresh or units
     best = units[0].score
     pool = [u for u in units if u.score >= best - POINT_WINDOW and u.evidence >= floor]
     chosen: list[Unit] = []
@@ -58,6 +62,11 @@ def select_points(units: Sequence[Unit], question: Question, limit: int, floor: 
     if question.intent in ("how", "judgement"):
         chosen.sort(key=lambda u: not u.advice)  # stable: score order within each group
     return chosen
+
+
+def repeats(text: str, quoted: Sequence[str]) -> bool:
+    """Whether a unit says again what an earlier answer quoted (the same span, or one holding it)."""
+    return any(text in q or q in text for q in quoted)
 
 
 def citations_for(points: Sequence[Unit]) -> list[Citation]:

@@ -26,7 +26,9 @@ _ANAPHORA = re.compile(r"\b(that|this|it|its|they|them|their|those|these|there|s
 # Phrases that plainly point back at the conversation ("on that", "and what about…", "so how…").
 _POINTS_BACK = re.compile(
     r"\b(?:on|about|with|for|to|of|from|in|behind|past|around) (?:that|this|it|them|those|these)\b(?! \w+ (?:is|are))"
-    r"|^\W*(?:and|so|but|what about|how about|then)\b",
+    r"|^\W*(?:and|so|but|what about|how about|then)\b"
+    # A question that opens on a possessive or a person it has not named ("Ours is new in post…", "She keeps…").
+    r"|^\W*(?:ours|theirs|hers|his|she|he|they're|she's|he's)\b",
     re.I,
 )
 _NOT_ACRONYMS = frozenset({"OK", "I", "AM", "PM", "UK", "TV"})
@@ -139,6 +141,7 @@ class Question:
     rewritten: bool = False
     leaned_on: str | None = None  # the earlier question a rewritten follow-up leans on
     known_share: float = 1.0  # share of the question's topic words the report (or the glossary) uses
+    already_quoted: tuple[str, ...] = ()  # quotes of the latest answer, not to be repeated by a follow-up
 
     @property
     def answering(self) -> str | None:
@@ -285,4 +288,14 @@ def understand(
         rewritten=rewritten,
         leaned_on=strip_injection(leaned_on)[:200] if rewritten and leaned_on else None,
         known_share=known_share(cleaned, vocabulary, glossary),
+        already_quoted=quotes_in_latest_answer(history) if rewritten else (),
     )
+
+
+_QUOTED = re.compile(r"“([^”]{20,})”")
+
+
+def quotes_in_latest_answer(history: list[Turn]) -> tuple[str, ...]:
+    """The verbatim quotes of the latest assistant turn: a follow-up wants what comes next, not the same points."""
+    latest = next((t.content for t in reversed(history) if t.role == "assistant"), "")
+    return tuple(" ".join(q.split()) for q in _QUOTED.findall(latest))
