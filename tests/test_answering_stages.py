@@ -55,6 +55,13 @@ def test_a_sentence_that_points_back_only_comes_with_the_one_before() -> None:
     assert any(t.startswith("When bringing") and "apportioning blame" in t for t in texts)
 
 
+def test_a_paragraph_opening_on_but_is_quoted_from_after_the_connective() -> None:
+    text = "But while studies say relationships matter, there is a strong tendency to build programme boards instead."
+    assert [text[a:b] for a, b, _ in candidate_spans(text)] == [text.removeprefix("But ")]
+    pointing = "But this is why programme boards and sign-off procedures keep getting in the way of progress."
+    assert candidate_spans(pointing) == []
+
+
 def test_a_lead_in_ending_with_a_colon_carries_what_follows() -> None:
     text = LEAD_IN + "Relationships matter more than structures in every partnership we have seen."
     spans = candidate_spans(text)

@@ -49,6 +49,7 @@ _POINTS_BACK = re.compile(
     r"|^\W*(?:if|when|while|because|as|although|though|since|without|with)\s+(?:this|that|these|those|it|they|them)\b",
     re.I,
 )
+_CONNECTIVE = re.compile(r"\W*(?:but|and|so|yet)\s+", re.I)
 _TURNS = re.compile(r"^\W*(?:but|however|yet|instead|in reality|in fact)\b", re.I)
 _ADVICE = re.compile(
     r"\b(?:need(?:s)? to|must|should|it is (?:important|crucial|essential)|important to|can help|helps?|helped"
@@ -136,6 +137,13 @@ def is_name_list(passage: Passage) -> bool:
 def candidate_spans(text: str) -> list[tuple[int, int, tuple[int, ...]]]:
     """(start, end, sentence indices) of every self-contained unit of a passage's text (rules above)."""
     sentences = [strip_quote_marks(text, a, b) for a, b in split_sentences(text)]
+    if sentences:
+        # A paragraph that opens on a bare connective ("But while the programme…, there is…") has no sentence
+        # before it to carry: the quote starts after the connective, when what remains points nowhere.
+        a, b = sentences[0]
+        connective = _CONNECTIVE.match(text, a, b)
+        if connective and not _POINTS_BACK.match(text[connective.end() : b]):
+            sentences[0] = (connective.end(), b)
     out = []
     for i, (a, b) in enumerate(sentences):
         alone = text[a:b]
