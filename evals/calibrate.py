@@ -1,11 +1,13 @@
-"""Calibrate the coverage thresholds on the leaders' `dev` split only (never `test`).
+"""Calibrate the coverage thresholds on the leaders' `dev` split and the calibration set (`evals/calibration.yaml`),
+never on `test`.
 
     python -m evals.calibrate            # prints a table and the chosen pair
 
 For each (not_covered_below, answered_from) pair it replays stage 3 (`decide`) over the prepared evidence of
-every `dev` item and counts false refusals (yes/partly → not_covered), missed refusals (no → answered) and yes
-items answered only as partial. The pair with the lowest cost (false + missed refusal, plus half the
-partial share: a hedge on a covered question costs a leader half a refusal) wins; ties go to the higher thresholds.
+every `dev` item and calibration question and counts false refusals (yes/partly → not_covered), missed refusals
+(no → answered) and yes items answered only as partial. The pair with the lowest cost (false + missed refusal,
+plus half the partial share: a hedge on a covered question costs a leader half a refusal) wins; ties go to the
+higher thresholds.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 from assistant.answering.decide import decide
 from assistant.answering.pipeline import AnswerPipeline
@@ -28,9 +31,18 @@ LOW = np.round(np.arange(0.24, 0.50, 0.02), 2)
 HIGH = np.round(np.arange(0.30, 0.80, 0.02), 2)
 
 
+CALIBRATION = Path(__file__).resolve().parent / "calibration.yaml"
+
+
+def load_calibration(path: Path = CALIBRATION) -> list[dict[str, str]]:
+    """The calibration questions: single questions with a coverage label (yes | partly | no) and no passages,
+    written by a helper from the report alone; for tuning only, never reported."""
+    return list(yaml.safe_load(path.read_text(encoding="utf-8"))["items"])
+
+
 def prepared_dev(engine: AnswerPipeline) -> list[tuple[str, object]]:
-    """(label, prepared evidence of the last turn) for every dev item."""
-    out = []
+    """(label, prepared evidence of the last turn) for every dev item and every calibration question."""
+    out = [(item["coverage"], engine.prepare(AskRequest(question=item["question"]))) for item in load_calibration()]
     for item in load_leaders():
         if item["split"] != "dev":
             continue

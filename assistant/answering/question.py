@@ -18,7 +18,7 @@ from assistant.textnorm import GENERIC_WORDS, content_tokens, content_words
 from assistant.types import Turn
 
 Intent = Literal["how", "why", "what", "who", "judgement"]
-Wanted = Literal["figure", "rate", "amount", "date", "contact", "recommendation", "list"]
+Wanted = Literal["figure", "rate", "amount", "date", "contact", "recommendation", "list", "procedure"]
 
 _STOP = frozenset(STOPWORDS_EN_PLUS)
 _WORDS = re.compile(r"[A-Za-z][A-Za-z'’&-]*[A-Za-z]|[A-Za-z]|\d+")
@@ -78,6 +78,19 @@ _WANTED: list[tuple[Wanted, re.Pattern[str]]] = [
         ),
     ),
     (
+        # Legal, statutory or administrative detail, or a document to fill in: the report is about leadership and
+        # culture, and gives none of these.
+        "procedure",
+        re.compile(
+            r"\b(?:template|terms of reference|toolkit|checklist|application form|regulations?|legislation"
+            r"|statutory (?:duties|duty|guidance|requirements?)|legal (?:duties|duty|requirements?|basis|powers?)"
+            r"|legally (?:required|binding)|(?-i:[A-Z][a-z]+ Act)(?: \d{4})?|section \d+|s\d{2,3}\b"
+            r"|procurement rules?|tender(?:ing)? (?:process|rules)"
+            r"|how (?:do|can) (?:we|i) (?:apply|register|request|bid))\b",
+            re.I,
+        ),
+    ),
+    (
         "amount",
         re.compile(
             r"\bhow much\b[^?]{0,40}\b(?:money|cost|save|saved|spend|spent|fund|budget|paid|pay|charge)"
@@ -125,6 +138,9 @@ _EVIDENCE_OF: dict[Wanted, re.Pattern[str]] = {
     "recommendation": re.compile(r"(?!)"),  # the report recommends no products, books or courses
     "rate": re.compile(r"%|\bper ?cent\b|\b(?:half|third|quarter)\b", re.I),
     "list": re.compile(r"(?!)"),  # decided on the passage's kind instead (see decide.py)
+    "procedure": re.compile(
+        r"\b(?:template|terms of reference|toolkit|checklist|regulations?|legislation|statutory|Act \d{4})\b"
+    ),
 }
 
 
