@@ -52,8 +52,7 @@ PARTIAL_LEADS = {
     "date": "The report doesn't give dates for this. What it does say, in {sections}:",
     "recommendation": "The report doesn't recommend specific products, courses or books. What it does say, in "
     "{sections}:",
-    "procedure": "The report doesn't set out legal, statutory or procedural detail. What it does say, in "
-    "{sections}:",
+    "procedure": "The report doesn't set out legal, statutory or procedural detail. What it does say, in {sections}:",
     "names": "The report doesn't mention {names}. The closest it comes is in {sections}:",
     "indirect": "The report doesn't address this directly. The closest it comes is in {sections}:",
 }

@@ -17,9 +17,7 @@ from assistant.types import Coverage
 
 KNOWN_SHARE_FLOOR = 0.6  # below this share of known topic words, an answer is at most partial (tuned on dev)
 TOP_UNITS_FOR_FACTS = 2  # a wanted fact must be stated by one of the two best units
-Shortfall = Literal[
-    "figure", "rate", "amount", "date", "recommendation", "list", "procedure", "names", "indirect"
-]
+Shortfall = Literal["figure", "rate", "amount", "date", "recommendation", "list", "procedure", "names", "indirect"]
 
 
 @dataclass(frozen=True)
