@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant import prompts
-from assistant.answering.compose import lead_line, select_points, suggestions
+from assistant.answering.compose import lead_line, point_limit, select_points, suggestions
 from assistant.answering.decide import Decision, decide
 from assistant.answering.evidence import NearbyQuestion, Unit, candidate_spans, carry_remedies, gather_units
 from assistant.answering.pipeline import AnswerPipeline, with_following
@@ -130,6 +130,12 @@ def test_a_follow_up_does_not_repeat_the_points_just_quoted() -> None:
     follow_up = question("And what about her?", already_quoted=(shown.text,))
     assert select_points([shown, pair, new], follow_up, limit=3, floor=0.3) == [new]
     assert select_points([shown], follow_up, limit=3, floor=0.3) == [shown], "unless nothing else is left"
+
+
+def test_a_partial_answer_quotes_fewer_points() -> None:
+    assert point_limit(Decision("answered", ""), 4) == 4
+    assert point_limit(Decision("partial", "", "indirect"), 4) == 2
+    assert point_limit(Decision("partial", "", "indirect"), 1) == 1
 
 
 def test_points_stay_within_the_window_of_the_best() -> None:

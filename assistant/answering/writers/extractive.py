@@ -5,7 +5,14 @@ It is also what every LLM writer falls back to."""
 from __future__ import annotations
 
 from assistant import prompts
-from assistant.answering.compose import citations_for, lead_line, point_line, select_points, suggestions
+from assistant.answering.compose import (
+    citations_for,
+    lead_line,
+    point_limit,
+    point_line,
+    select_points,
+    suggestions,
+)
 from assistant.answering.grounding import sources_of, verify_answer
 from assistant.answering.plan import Prepared, closest_passages
 from assistant.config import Settings
@@ -17,7 +24,8 @@ NAME = "extractive"
 def write_extractive(prepared: Prepared, settings: Settings, engine: str = NAME) -> Answer:
     """A grounded answer (answered or partial) from the prepared evidence, or the refusal when no point
     survives."""
-    points = select_points(prepared.units, prepared.question, settings.answer_points, settings.not_covered_below)
+    limit = point_limit(prepared.decision, settings.answer_points)
+    points = select_points(prepared.units, prepared.question, limit, settings.not_covered_below)
     if not points:
         return refusal(prepared, engine)
     citations = citations_for(points)
