@@ -53,6 +53,8 @@ PARTIAL_LEADS = {
     "recommendation": "The report doesn't recommend specific products, courses or books. What it does say, in "
     "{sections}:",
     "procedure": "The report doesn't set out legal, statutory or procedural detail. What it does say, in {sections}:",
+    "listed": "The report names {names} only in its lists, and says nothing more about them. The closest it comes is "
+    "in {sections}:",
     "names": "The report doesn't mention {names}. The closest it comes is in {sections}:",
     "indirect": "The report doesn't address this directly. The closest it comes is in {sections}:",
 }

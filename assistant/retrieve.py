@@ -19,6 +19,7 @@ from assistant.errors import InputError
 from assistant.glossary import Glossary
 from assistant.index import ChunkIndex, matches_filters
 from assistant.records import AnchoredQuestion
+from assistant.sections import is_listing
 from assistant.textnorm import tokenize
 from assistant.types import SECTION_SEPARATOR, Chunk, Passage, SearchFilters
 
@@ -44,6 +45,7 @@ class _Bm25State:
     chunks: list[Chunk]
     model: bm25s.BM25 | None
     vocabulary: frozenset[str] = frozenset()
+    listed_only: frozenset[str] = frozenset()  # tokens found only in the front matter and the lists of names
     sections: list[tuple[str, str]] = field(default_factory=list)  # (source, section) per section document
     section_model: bm25s.BM25 | None = None
     section_of: dict[str, int] = field(default_factory=dict)  # chunk id → section document index
@@ -81,6 +83,12 @@ class HybridRetriever:
     def vocabulary(self) -> frozenset[str]:
         """Every stemmed token of the served chunks and their section names."""
         return self._current().vocabulary
+
+    @property
+    def listed_only(self) -> frozenset[str]:
+        """Tokens the report only lists (names in the front matter and the appendices' lists) and never discusses:
+        "Coventry" is on the steering group's list, but the report says nothing about what Coventry did."""
+        return self._current().listed_only
 
     def idf(self) -> Callable[[str], float]:
         """Inverse document frequency of a stemmed token over the served chunks (rare words weigh more); a token
@@ -122,6 +130,7 @@ class HybridRetriever:
         if chunks:
             model.index(expanded, show_progress=False)
         vocabulary = {t for doc in tokens for t in doc}
+        prose = {t for c, doc in zip(chunks, tokens, strict=True) if not is_listing(c) for t in doc}
         frequency = Counter(t for doc in tokens for t in set(doc))
         idf = {t: math.log(1 + len(chunks) / n) for t, n in frequency.items()}
         vocabulary.update(t for doc in tokenize(sorted({f"{c.section} {c.title}" for c in chunks})) for t in doc)
@@ -142,17 +151,19 @@ class HybridRetriever:
         titles = [s.split(SECTION_SEPARATOR)[-1] for s in sections]
         vectors = self.embedder.embed_documents(titles) if titles and self.settings.heading_weight else []
         headings = {s: np.asarray(v, dtype=np.float32) for s, v in zip(sections, vectors, strict=False)}
+        section_words = {t for doc in tokenize(sorted({c.section for c in chunks})) for t in doc}
         return _Bm25State(
             generation,
             chunks,
             model if chunks else None,
-            frozenset(vocabulary),
-            keys,
-            section_model if keys else None,
-            section_of,
-            headings,
-            idf,
-            questions,
+            vocabulary=frozenset(vocabulary),
+            listed_only=frozenset(vocabulary - prose - section_words),
+            sections=keys,
+            section_model=section_model if keys else None,
+            section_of=section_of,
+            headings=headings,
+            idf=idf,
+            questions=questions,
         )
 
     def bm25_ranking(self, query: str, n: int, filters: SearchFilters | None = None) -> list[tuple[Chunk, float]]:

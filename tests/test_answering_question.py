@@ -107,6 +107,7 @@ def test_unknown_terms_are_names_acronyms_and_years_the_report_never_uses() -> N
     assert unknown_terms("What is the NICE guidance?", VOCABULARY, GLOSSARY) == ["NICE"]
     # Sentence openers, "OK" and ordinary counts are not names.
     assert unknown_terms("We had 200 people there. Does that matter? OK then.", VOCABULARY, GLOSSARY) == []
+    assert unknown_terms("What did Buurtzorg Nederland do?", VOCABULARY, GLOSSARY) == ["Buurtzorg Nederland"]
     # Everyday public-sector acronyms are in the glossary, so they are never "something the report never mentions".
     assert unknown_terms("Should our PMO own the PIDs, or should PH lead?", VOCABULARY, GLOSSARY) == []
 

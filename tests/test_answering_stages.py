@@ -132,6 +132,14 @@ def test_a_follow_up_does_not_repeat_the_points_just_quoted() -> None:
     assert select_points([shown], follow_up, limit=3, floor=0.3) == [shown], "unless nothing else is left"
 
 
+def test_a_name_the_report_only_lists_is_partial_and_said_so() -> None:
+    settings = Settings(not_covered_below=0.3, answered_from=0.5)
+    asks = question("What did Coventry do about blame?", unknown_terms=["Coventry"], listed_terms=["Coventry"])
+    decision = decide(asks, [unit(HURDLE, 0.9)], settings)
+    assert (decision.coverage, decision.shortfall) == ("partial", "listed")
+    assert "names Coventry only in its lists" in lead_line(decision, ["A"])
+
+
 def test_a_partial_answer_quotes_fewer_points() -> None:
     assert point_limit(Decision("answered", ""), 4) == 4
     assert point_limit(Decision("partial", "", "indirect"), 4) == 2
@@ -220,7 +228,8 @@ class StandInRetriever:
             passage(HURDLE),
             passage("Capital cities are not discussed anywhere in this report text.", "Other", start=900),
         ]
-        self.vocabulary = content_tokens(" ".join(p.text for p in self.passages) + " stop partners")
+        self.vocabulary = content_tokens(" ".join(p.text for p in self.passages) + " stop partners coventry")
+        self.listed_only = frozenset(content_tokens("Coventry"))  # as if named only in an appendix
         self.glossary = Glossary.packaged()
 
         class Index:

@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from assistant import prompts
 from assistant.answering.decide import Decision
-from assistant.answering.evidence import NearbyQuestion, Unit, top_section
+from assistant.answering.evidence import NearbyQuestion, Unit
 from assistant.answering.question import Question
+from assistant.sections import top_section
 from assistant.types import SECTION_SEPARATOR, Citation
 
 POINT_WINDOW = 0.10  # points must score within this of the best one

@@ -46,6 +46,9 @@ def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Dec
         named = ", ".join(question.unknown_terms)
         if best < settings.answered_from:
             return Decision("not_covered", f"the report never mentions {named}", best=best)
+        if set(question.unknown_terms) <= set(question.listed_terms):
+            reason = f"the report only lists {named}"
+            return Decision("partial", reason, "listed", best, tuple(question.unknown_terms))
         return Decision("partial", f"the report never mentions {named}", "names", best, tuple(question.unknown_terms))
     if settings.answer_type_rule and question.wanted is not None:
         top = sorted(units, key=lambda u: -u.evidence)[:TOP_UNITS_FOR_FACTS]

@@ -24,8 +24,9 @@ import numpy as np
 from assistant.answering.grounding import content_tokens
 from assistant.answering.question import Question, looks_like_instruction
 from assistant.records import AnchoredQuestion
+from assistant.sections import is_front_matter, is_name_list, top_section
 from assistant.textnorm import split_sentences, strip_quote_marks
-from assistant.types import SECTION_SEPARATOR, Passage
+from assistant.types import Passage
 
 LEX_WEIGHT = 0.5
 QUOTE_BONUS = 0.02
@@ -41,8 +42,6 @@ PART_DISCOUNT = 0.95  # a unit's match to one part of a multi-part question, aga
 ACTOR_WEIGHT = 0.3  # who is speaking is context; what they ask about is the topic
 MIN_UNIT_WORDS = 8
 MAX_UNIT_WORDS = 70
-FRONT_MATTER = ("The Revolution will be Improvised", "Contents")
-NAME_LISTS = ("Appendix B", "Appendix C")
 _POINTS_BACK = re.compile(
     r"^\W*(?!it (?:is|was) (?:\w+ ){1,2}(?:that|to)\b)"  # "It is crucial that…" holds a place, points nowhere
     r"(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b"
@@ -120,18 +119,6 @@ class Unit:
         """How strongly the unit speaks to the question (its words, its meaning, its section's title), before any
         preference for kind or intent."""
         return max(self.sim, ASKED_DISCOUNT * self.asked) + LEX_WEIGHT * self.lex + self.heading
-
-
-def top_section(section: str) -> str:
-    return section.split(SECTION_SEPARATOR)[0]
-
-
-def is_front_matter(passage: Passage) -> bool:
-    return top_section(passage.section).startswith(FRONT_MATTER)
-
-
-def is_name_list(passage: Passage) -> bool:
-    return top_section(passage.section).startswith(NAME_LISTS) and passage.kind == "list"
 
 
 def candidate_spans(text: str) -> list[tuple[int, int, tuple[int, ...]]]:

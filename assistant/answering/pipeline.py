@@ -36,7 +36,14 @@ class AnswerPipeline:
     def prepare(self, request: AskRequest, standalone: str | None = None) -> Prepared:
         """Stages 1–3: understand the question, gather and score the evidence, decide the coverage."""
         started = time.perf_counter()
-        question = understand(request.question, request.history, self.retriever.vocabulary, self.glossary, standalone)
+        question = understand(
+            request.question,
+            request.history,
+            self.retriever.vocabulary,
+            self.glossary,
+            standalone,
+            self.retriever.listed_only,
+        )
         if not content_tokens(question.standalone):
             return Prepared(question, [], [], decide(question, [], self.settings))
         k = request.k or self.settings.answer_passages

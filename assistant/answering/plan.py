@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.answering.decide import Decision
-from assistant.answering.evidence import NearbyQuestion, Unit, is_front_matter
+from assistant.answering.evidence import NearbyQuestion, Unit
 from assistant.answering.question import Question
+from assistant.sections import is_front_matter
 from assistant.types import ClosestPassage, Passage
 
 

@@ -158,6 +158,7 @@ class Question:
     leaned_on: str | None = None  # the earlier question a rewritten follow-up leans on
     known_share: float = 1.0  # share of the question's topic words the report (or the glossary) uses
     already_quoted: tuple[str, ...] = ()  # quotes of the latest answer, not to be repeated by a follow-up
+    listed_terms: list[str] = field(default_factory=list)  # the unknown terms the report does list (appendices)
 
     @property
     def answering(self) -> str | None:
@@ -254,22 +255,27 @@ def states(wanted: Wanted, evidence: str) -> bool:
 
 
 def unknown_terms(text: str, vocabulary: frozenset[str], glossary: Glossary) -> list[str]:
-    """Names, acronyms and years in the question that neither the report nor the glossary knows.
+    """Names and acronyms in the question that neither the report nor the glossary knows (adjacent words of one
+    name come as one: "Coventry City").
 
     A word counts as a name when it is capitalised but does not open a sentence; an acronym has two or more
     capitals. Numbers never count: "200 people in the room" or "since 2013" ask nothing about the number (a
     question that does ask for one is caught by `wanted_fact`)."""
     known = {k.lower() for k in glossary.matches(text)}
-    out = []
+    out: list[str] = []
     for sentence in re.split(r"(?<=[.?!])\s+", text.strip()):
+        previous = -2
         for i, word in enumerate(_WORDS.findall(sentence)):
             is_name = i > 0 and word[0].isupper() and not word.isupper()
             is_acronym = word.isupper() and len(word) > 1 and word not in _NOT_ACRONYMS
-            is_year = False  # a year in passing ("since 2013") asks nothing about it; "when" questions are dates
-            if not (is_name or is_acronym or is_year) or word.lower() in known or word.lower() in _STOP:
+            if not (is_name or is_acronym) or word.lower() in known or word.lower() in _STOP:
                 continue
             if not content_tokens(word) <= vocabulary:
-                out.append(word)
+                if previous == i - 1:  # one name of several words ("Coventry City")
+                    out[-1] = f"{out[-1]} {word}"
+                else:
+                    out.append(word)
+                previous = i
     return out
 
 
@@ -284,9 +290,15 @@ def known_share(text: str, vocabulary: frozenset[str], glossary: Glossary) -> fl
 
 
 def understand(
-    asked: str, history: list[Turn], vocabulary: frozenset[str], glossary: Glossary, standalone: str | None = None
+    asked: str,
+    history: list[Turn],
+    vocabulary: frozenset[str],
+    glossary: Glossary,
+    standalone: str | None = None,
+    listed_only: frozenset[str] = frozenset(),
 ) -> Question:
-    """Stage 1 in one call."""
+    """Stage 1 in one call. `listed_only`: words the report only lists (names in its appendices); a question that
+    is not asking who someone is treats them as names the report never discusses."""
     cleaned = strip_injection(asked)
     rewritten = False
     leaned_on = leaned_on_turn(history)
@@ -294,13 +306,16 @@ def understand(
         standalone, rewritten = condense(cleaned, history, vocabulary) if cleaned else ("", False)
     else:
         rewritten = standalone.strip() != cleaned.strip()
+    intent = classify_intent(cleaned or asked)
+    unknown = unknown_terms(cleaned, vocabulary if intent == "who" else vocabulary - listed_only, glossary)
     return Question(
         asked=asked,
         cleaned=cleaned,
         standalone=standalone,
-        intent=classify_intent(cleaned or asked),
+        intent=intent,
         wanted=wanted_fact(cleaned),
-        unknown_terms=unknown_terms(cleaned, vocabulary, glossary),
+        unknown_terms=unknown,
+        listed_terms=[t for t in unknown if content_tokens(t) <= vocabulary],
         rewritten=rewritten,
         leaned_on=strip_injection(leaned_on)[:200] if rewritten and leaned_on else None,
         known_share=known_share(cleaned, vocabulary, glossary),
