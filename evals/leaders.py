@@ -32,20 +32,19 @@ LEADERS = Path(__file__).parent / "leaders.yaml"
 SPLIT_SEED = 20261127
 DEV_SHARE = 0.4
 INTENTS = ("how", "why", "what", "who", "judgement")
-# Gates on the `test` split, set from what the engine reached after the answers issue (see README, "Evaluation",
-# for the issue's targets and today's numbers beside the engine before it, evals/leaders_before.json). Each is at
-# least as strict as the engine before it reached, except point precision: that engine refused 40% of these
-# questions, so its precision was taken over the easier rest; on the items both engines answer the two are
-# level (test 0.446 before, 0.444 after).
+# Gates on the `test` split, set a little below what the engine reaches now (see README, "Evaluation", for the
+# issue's targets and today's numbers beside the engine before the answers issue, evals/leaders_before.json).
+# Each is stricter than what that engine reached; where the issue's target is not met, the gate is a regression
+# floor, not the target.
 LEADER_GATES = {
     "false_refusal": ("<=", 0.05),
     "missed_refusal": ("<=", 0.18),
-    "point_precision": (">=", 0.33),
-    "answer_hit": (">=", 0.71),
-    "ndcg@3": (">=", 0.30),
+    "point_precision": (">=", 0.45),
+    "answer_hit": (">=", 0.74),
+    "ndcg@3": (">=", 0.36),
     "fragment_rate": ("<=", 0.0),
     "boilerplate_rate": ("<=", 0.02),
-    "retrieval_recall@6": (">=", 0.73),
+    "retrieval_recall@6": (">=", 0.78),
 }
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from assistant import prompts
-from assistant.answering.compose import lead_line, point_limit, select_points, suggestions
+from assistant.answering.compose import as_asked, lead_line, point_limit, select_points, suggestions
 from assistant.answering.decide import Decision, decide
 from assistant.answering.evidence import NearbyQuestion, Unit, candidate_spans, carry_remedies, gather_units
 from assistant.answering.pipeline import AnswerPipeline, with_following
@@ -138,6 +138,21 @@ def test_a_name_the_report_only_lists_is_partial_and_said_so() -> None:
     decision = decide(asks, [unit(HURDLE, 0.9)], settings)
     assert (decision.coverage, decision.shortfall) == ("partial", "listed")
     assert "names Coventry only in its lists" in lead_line(decision, ["A"])
+
+
+def test_a_point_takes_its_next_sentence_when_the_pair_scores_as_well() -> None:
+    p = passage(HURDLE)
+    first = Unit(p, 0, 40, "When bringing people together, …", np.eye(8)[0], 0.8, 0.0, 0.0, 0.0, False, (1,))
+    pair = Unit(p, 0, 90, "When bringing … doomed.", np.eye(8)[1], 0.79, 0.0, 0.0, 0.0, False, (1, 2))
+    assert select_points([first, pair], question("What is blame?", "what"), limit=1, floor=0.3) == [pair]
+    weak_pair = Unit(p, 0, 90, "When bringing … doomed.", np.eye(8)[1], 0.6, 0.0, 0.0, 0.0, False, (1, 2))
+    assert select_points([first, weak_pair], question("What is blame?", "what"), limit=1, floor=0.3) == [first]
+
+
+def test_suggestions_drop_the_speaker_they_were_written_for() -> None:
+    assert as_asked("Finance director here: why lay groundwork first?") == "Why lay groundwork first?"
+    assert as_asked("New chief executive here — do people matter more than structures?").startswith("Do people")
+    assert as_asked("Why: is this a question?") == "Why: is this a question?"
 
 
 def test_a_partial_answer_quotes_fewer_points() -> None:

@@ -3,6 +3,7 @@ follow-up questions to suggest. Code writes every word here that is not a quote.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from assistant import prompts
@@ -17,10 +18,11 @@ MAX_REDUNDANCY = 0.85
 MMR_LAMBDA = 0.7
 MAX_POINTS_PER_PASSAGE = 2
 ADVICE_WINDOW = 0.2  # for "how" questions, advice this far below the best point may still be quoted
+PAIR_MARGIN = 0.05  # a point takes its next sentence along when the pair scores at most this much lower
 PARTIAL_POINTS = 2  # a partial answer quotes only the closest few: its points are weaker by definition
-SUGGEST_FROM_REPORT = 2  # suggestions taken from the passage questions; the rest come from templates
-SUGGEST_MIN_SIM = 0.35  # a passage question this far from the question is off topic
-SUGGEST_MAX_SIM = 0.85  # … and this close, the same question again
+SUGGEST_FROM_REPORT = 3  # suggestions taken from the passage questions; templates only fill a gap
+SUGGEST_MIN_SIM = 0.4  # a passage question this far from the question is off topic
+SUGGEST_MAX_SIM = 0.8  # … and this close, the same question again
 
 
 def point_limit(decision: Decision, answer_points: int) -> int:
@@ -53,6 +55,7 @@ def select_points(units: Sequence[Unit], question: Question, limit: int, floor: 
         too_close = any(float(pick.vector @ c.vector) > MAX_REDUNDANCY for c in chosen)
         if len(same_passage) < MAX_POINTS_PER_PASSAGE and not overlapping and not too_close:
             chosen.append(pick)
+    chosen = [with_next_sentence(u, units, chosen) for u in chosen]
     if question.intent == "how" and chosen and not any(u.advice for u in chosen):
         # A leader who asks "how" should get the report's advice, not only its statement of the problem: the
         # best advice within a wider window takes the weakest point's place.
@@ -74,6 +77,22 @@ def select_points(units: Sequence[Unit], question: Question, limit: int, floor: 
 def repeats(text: str, quoted: Sequence[str]) -> bool:
     """Whether a unit says again what an earlier answer quoted (the same span, or one holding it)."""
     return any(text in q or q in text for q in quoted)
+
+
+def with_next_sentence(point: Unit, units: Sequence[Unit], chosen: Sequence[Unit]) -> Unit:
+    """A one-sentence point together with the sentence after it, when the pair scores nearly as well: the next
+    sentence is often the useful half ("…trusted across the board", "They are now sharing information…")."""
+    if len(point.sentences) != 1:
+        return point
+    (i,) = point.sentences
+    pair = next(
+        (u for u in units if u.passage.id == point.passage.id and u.sentences == (i, i + 1)),
+        None,
+    )
+    if pair is None or pair.score < point.score - PAIR_MARGIN:
+        return point
+    taken = {(c.passage.id, s) for c in chosen if c is not point for s in c.sentences}
+    return point if (pair.passage.id, i + 1) in taken else pair
 
 
 def citations_for(points: Sequence[Unit]) -> list[Citation]:
@@ -130,12 +149,29 @@ def suggestions(
             continue
         if any(n.chunk_id == cid and n.start < end and n.end > start for cid, start, end in quoted):
             continue  # the answer already quotes what this question would get
-        out.append(n.text)
+        out.append(as_asked(n.text))
         used_chunks.add(n.chunk_id)
         if len(out) == min(limit, SUGGEST_FROM_REPORT):
             break
     out += template_suggestions(question, citations)
     return [s for s in dict.fromkeys(out) if s.lower() != asked][:limit]
+
+
+_SPEAKER = re.compile(
+    r"^(?!(?:why|how|what|who|when|where|which|is|are|should|can|do|does)\b)"
+    r"[A-Z][A-Za-z&]*(?: [a-z]+){0,2}(?: here)?(?::\s+|\s+[—–-]\s+)",
+    re.I,
+)
+
+
+def as_asked(question: str) -> str:
+    """A passage question as a leader would ask it of the assistant: without the speaker it was written for
+    ("Finance director here: why…" → "Why…")."""
+    speaker = _SPEAKER.match(question)
+    if speaker is None or len(re.findall(r"\w+", speaker.group(0))) > 4:
+        return question
+    rest = question[speaker.end() :]
+    return rest[:1].upper() + rest[1:]
 
 
 def template_suggestions(question: Question, citations: Sequence[Citation]) -> list[str]:
