@@ -98,6 +98,15 @@ def test_decide_three_ways() -> None:
     assert decide(question(), [], settings).coverage == "not_covered"
 
 
+def test_weak_evidence_with_no_passage_question_near_is_not_covered() -> None:
+    settings = Settings(not_covered_below=0.3, answered_from=0.5)
+    weak = [unit(HURDLE, 0.38)]
+    assert decide(question(), weak, settings, nearest_asked=0.3).coverage == "not_covered"
+    assert decide(question(), weak, settings, nearest_asked=0.6).coverage == "partial", "a question near: partial"
+    assert decide(question(), weak, settings, nearest_asked=None).coverage == "partial", "no passage questions"
+    assert decide(question(), [unit(HURDLE, 0.7)], settings, nearest_asked=0.3).coverage == "answered"
+
+
 def test_a_figure_the_evidence_does_not_state_makes_the_answer_partial() -> None:
     settings = Settings(not_covered_below=0.3, answered_from=0.5)
     asks = question("How much time should leaders set aside?", wanted="figure")

@@ -16,6 +16,8 @@ from assistant.config import Settings
 from assistant.types import Coverage
 
 KNOWN_SHARE_FLOOR = 0.6  # below this share of known topic words, an answer is at most partial (tuned on dev)
+OUT_OF_SCOPE_EVIDENCE = 0.40  # below this evidence…
+OUT_OF_SCOPE_ASKED = 0.45  # …and with no passage question this close, the report holds nothing near (dev+calibration)
 TOP_UNITS_FOR_FACTS = 2  # a wanted fact must be stated by one of the two best units
 Shortfall = Literal["figure", "rate", "amount", "date", "recommendation", "list", "procedure", "names", "indirect"]
 
@@ -31,8 +33,14 @@ class Decision:
     missing: tuple[str, ...] = ()  # for "names": what the report never mentions
 
 
-def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Decision:
-    """answered | partial | not_covered, from the best unit's evidence and what the question asks for."""
+def decide(
+    question: Question, units: Sequence[Unit], settings: Settings, nearest_asked: float | None = None
+) -> Decision:
+    """answered | partial | not_covered, from the best unit's evidence and what the question asks for.
+
+    `nearest_asked`: the similarity of the closest passage question of the passages read (None when the report has
+    none). Weak evidence with no passage question near it means nothing the report answers is close: the plain
+    refusal, not loosely related quotes presented as "the closest it comes"."""
     if not question.standalone.strip():
         return Decision("not_covered", "nothing left to search")
     if not units:
@@ -40,6 +48,12 @@ def decide(question: Question, units: Sequence[Unit], settings: Settings) -> Dec
     best = max(u.evidence for u in units)
     if best < settings.not_covered_below:
         return Decision("not_covered", f"best evidence {best:.2f} is below {settings.not_covered_below:.2f}", best=best)
+    if nearest_asked is not None and best < OUT_OF_SCOPE_EVIDENCE and nearest_asked < OUT_OF_SCOPE_ASKED:
+        return Decision(
+            "not_covered",
+            f"best evidence {best:.2f} and no question the report answers is near (closest {nearest_asked:.2f})",
+            best=best,
+        )
     if question.wanted == "contact":
         return Decision("not_covered", "the report gives no contact details", best=best)
     if settings.unknown_terms_rule and question.unknown_terms:

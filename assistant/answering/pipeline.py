@@ -75,8 +75,8 @@ class AnswerPipeline:
             self.glossary.actor_groups(question.standalone),
             self.retriever.questions_of,
         )
-        decision = decide(question, units, self.settings)
         nearby = nearby_questions(passages, self.retriever.questions_of, query_vector)
+        decision = decide(question, units, self.settings, nearby[0].sim if nearby else None)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
         return Prepared(question, passages, units, decision, timings, nearby)
 
