@@ -11,7 +11,7 @@ from typing import Any
 
 MARKER = re.compile(r"\[(\d+)\]")
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+\.)\s+")
-# `An enabler's feedback: “…” [1]`: an optional lead-in, one quoted span, then only markers.
+# `Quoted in the report: “…” [1]`: an optional lead-in, one quoted span, then only markers.
 QUOTE_POINT = re.compile(r"^(?P<prefix>[^“\"]*?)\s*[“\"](?P<quote>.+)[”\"]\s*(?P<markers>(?:\[\d+\]\s*)+)$", re.S)
 QUOTE_MARKS = "“”\"'‘’ "
 
