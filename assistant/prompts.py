@@ -64,6 +64,7 @@ POINT_BY_KIND = {
     "quote": "Quoted in the report: “{quote}” [{n}]",
     "narrative": "The report says: “{quote}” [{n}]",
     "list": "Among the report's key messages: “{quote}” [{n}]",
+    "names": "The report lists: “{quote}” [{n}]",  # a list of names in the appendices
 }
 
 # Phrases that try to re-program the assistant. They are cut from the question before retrieval, so they can

@@ -87,6 +87,29 @@ def test_front_matter_and_name_lists_are_never_evidence_unless_names_are_asked_f
     assert len(gather_units(question("Who wrote the report?", "who"), [title, names], *args)) == 2
 
 
+def test_asked_who_a_long_list_of_names_is_one_point_labelled_as_a_list() -> None:
+    names = " ".join(f"- Firstname{i} Surname{i}\n" for i in range(40))
+    listing = passage("We thank the enablers who did this vital work:\n\n" + names, "Appendix B – Enablers", "list")
+    vectors = {listing.id: [1.0] + [0.0] * 7}
+    args = (vectors, np.eye(8, dtype=np.float32)[0], lambda s: 0.0, [])
+    (only,) = gather_units(question("Who were the enablers?", "who"), [listing], *args)
+    assert only.text == listing.text.rstrip()
+    assert gather_units(question("What did the enablers do?", "what"), [listing], *args) == []
+    from assistant.answering.compose import citations_for, point_line
+
+    assert point_line(citations_for([only])[0]).startswith("- The report lists: “We thank")
+
+
+def test_a_passage_ending_on_a_colon_is_read_with_what_follows() -> None:
+    section = "Appendix B – Enablers"
+    chunks = [
+        Chunk(id="k0", source="r.md", section=section, kind="narrative", order=0, start=0, end=5, text="Thanks to:"),
+        Chunk(id="k1", source="r.md", section=section, kind="list", order=1, start=6, end=11, text="- A B"),
+    ]
+    read = with_following([Passage(**chunks[0].model_dump(), score=1.0)], chunks, remedies=False)
+    assert [p.id for p in read] == ["k0", "k1"]
+
+
 def test_decide_three_ways() -> None:
     settings = Settings(not_covered_below=0.3, answered_from=0.5)
     strong, weak, none = [unit(HURDLE, 0.7)], [unit(HURDLE, 0.4)], [unit(HURDLE, 0.1)]

@@ -10,7 +10,7 @@ from assistant import prompts
 from assistant.answering.decide import Decision
 from assistant.answering.evidence import NearbyQuestion, Unit
 from assistant.answering.question import Question
-from assistant.sections import top_section
+from assistant.sections import NAME_LISTS, top_section
 from assistant.types import SECTION_SEPARATOR, Citation
 
 POINT_WINDOW = 0.10  # points must score within this of the best one
@@ -21,6 +21,7 @@ ADVICE_WINDOW = 0.2  # for "how" questions, advice this far below the best point
 MIN_POINTS = 2  # an answer offers at least this many points when the wider window allows
 SECOND_WINDOW = 0.15  # … from this far below the best (dev: precision level, nDCG@3 up)
 PAIR_MARGIN = 0.05  # a point takes its next sentence along when the pair scores at most this much lower
+ADVICE_FIRST = ("how",)  # advice before the rest; a judgement keeps score order, its verdict first (dev: nDCG@3 up)
 PARTIAL_POINTS = 2  # a partial answer quotes only the closest few: its points are weaker by definition
 SUGGEST_FROM_REPORT = 3  # suggestions taken from the passage questions; templates only fill a gap
 SUGGEST_MIN_SIM = 0.4  # a passage question this far from the question is off topic
@@ -74,7 +75,7 @@ def select_points(units: Sequence[Unit], question: Question, limit: int, floor: 
         ]
         if advice:
             chosen = [*chosen[: limit - 1], advice[0]] if len(chosen) >= limit else [*chosen, advice[0]]
-    if question.intent in ("how", "judgement"):
+    if question.intent in ADVICE_FIRST:
         chosen.sort(key=lambda u: not u.advice)  # stable: score order within each group
     return chosen
 
@@ -132,8 +133,10 @@ def lead_line(decision: Decision, sections: Sequence[str]) -> str:
 
 
 def point_line(citation: Citation) -> str:
-    """One point: who is speaking (the report or an enabler), the verbatim quote and its marker."""
-    return "- " + prompts.POINT_BY_KIND[citation.kind].format(quote=" ".join(citation.quote.split()), n=citation.n)
+    """One point: who is speaking (the report or a quoted participant), the verbatim quote and its marker."""
+    names = citation.kind == "list" and top_section(citation.section).startswith(NAME_LISTS)
+    kind = "names" if names else citation.kind
+    return "- " + prompts.POINT_BY_KIND[kind].format(quote=" ".join(citation.quote.split()), n=citation.n)
 
 
 def suggestions(

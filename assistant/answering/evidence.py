@@ -42,6 +42,7 @@ PART_DISCOUNT = 0.95  # a unit's match to one part of a multi-part question, aga
 ACTOR_WEIGHT = 0.3  # who is speaking is context; what they ask about is the topic
 MIN_UNIT_WORDS = 8
 MAX_UNIT_WORDS = 70
+MAX_NAME_LIST_WORDS = 150
 _POINTS_BACK = re.compile(
     r"^\W*(?!it (?:is|was) (?:\w+ ){1,2}(?:that|to)\b)"  # "It is crucial that…" holds a place, points nowhere
     r"(?:this|that|these|those|it|its|it's|they|their|them|he|she|such|so|but|and|or)\b"
@@ -209,7 +210,11 @@ def gather_units(
         n_sentences = len(split_sentences(p.text))
         heading = HEADING_WEIGHT * max(0.0, heading_score(p.section) - HEADING_FLOOR)
         asked_here = [(q, float(v @ query_vector)) for q, v in questions_of(p.id)]
-        for a, b, idx in candidate_spans(p.text):
+        spans = candidate_spans(p.text)
+        if asks_names and is_name_list(p) and not spans and len(p.text.split()) <= MAX_NAME_LIST_WORDS:
+            # A list of names is read at a glance: asked who, the whole list (with its lead-in) is one point.
+            spans = [(0, len(p.text.rstrip()), tuple(range(max(1, n_sentences))))]
+        for a, b, idx in spans:
             text = p.text[a:b]
             if looks_like_instruction(text):
                 continue

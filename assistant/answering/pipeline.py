@@ -48,8 +48,7 @@ class AnswerPipeline:
             return Prepared(question, [], [], decide(question, [], self.settings))
         k = request.k or self.settings.answer_passages
         passages = self.retriever.search(question.standalone, k, request.filters)  # expands jargon itself
-        if question.intent in ("how", "judgement"):
-            passages = with_following(passages, self.retriever.chunks)
+        passages = with_following(passages, self.retriever.chunks, question.intent in ("how", "judgement"))
         retrieved = time.perf_counter()
         ids = {p.id for p in passages}
         ids |= {f"{p.id}#s{i}" for p in passages for i in range(len(split_sentences(p.text)))}
@@ -111,15 +110,20 @@ class AnswerPipeline:
 FOLLOWING_FOR = 3  # the best passages whose next paragraph is also read for "how" and "is it worth it" questions
 
 
-def with_following(passages: list[Passage], chunks: list[Chunk]) -> list[Passage]:
-    """The passages plus the paragraph after each of the best few, in the same section: the report often states a
-    problem in one paragraph and what to do about it in the next (see `carry_remedies`)."""
+def with_following(passages: list[Passage], chunks: list[Chunk], remedies: bool = True) -> list[Passage]:
+    """The passages plus what follows some of them in the same section: the list or quote after a passage that
+    ends on a colon ("…working with the Local Vision programmes:"), and, when `remedies`, the paragraph after each
+    of the best few: the report often states a problem in one paragraph and what to do about it in the next (see
+    `carry_remedies`)."""
     by_position = {(c.source, c.order): c for c in chunks}
     have = {p.id for p in passages}
     extra: list[Passage] = []
-    for p in passages[:FOLLOWING_FOR]:
+    for rank, p in enumerate(passages):
+        lead_in = p.text.rstrip().endswith(":")
+        if not lead_in and not (remedies and rank < FOLLOWING_FOR):
+            continue
         following = by_position.get((p.source, p.order + 1))
-        if following is not None and following.kind == "quote" and p.kind != "quote":
+        if following is not None and not lead_in and following.kind == "quote" and p.kind != "quote":
             # A quote set inside the paragraph's argument: the argument goes on after it.
             following = by_position.get((p.source, p.order + 2))
         if following is not None and following.section == p.section and following.id not in have:
