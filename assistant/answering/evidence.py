@@ -8,9 +8,11 @@ A unit is one sentence, or two consecutive sentences of one passage, that a lead
 - sentences that read as instructions to the assistant never count.
 Units keep exact offsets into their document, so every quote stays verbatim.
 
-Score = cosine similarity to the (jargon-expanded) question + LEX_WEIGHT × share of the question's topic words
-the unit contains + a heading bonus when the unit's section title matches the question + an intent bonus
-(advice for "how", causes for "why", names for "who").
+Score = the better of the unit's cosine similarity to the (jargon-expanded) question and ASKED_DISCOUNT × the
+similarity of the question to a passage question the unit answers + LEX_WEIGHT × share of the question's topic
+words the unit contains + a heading bonus when the unit's section title matches the question + an intent bonus
+(advice for "how", causes for "why", names for "who"). For "how" and "is it worth it" questions, advice that
+follows a problem statement scores as high as the problem (`carry_remedies`).
 """
 
 from __future__ import annotations
@@ -193,7 +195,7 @@ def gather_units(
     idf: Callable[[str], float] | None = None,
     part_vectors: Sequence[np.ndarray] = (),
     light_groups: Set[frozenset[str]] = frozenset(),
-    questions_of: Callable[[str], Sequence[tuple[AnchoredQuestion, np.ndarray]]] = lambda chunk_id: (),
+    nearby: Sequence[NearbyQuestion] = (),
 ) -> list[Unit]:
     """Every self-contained unit of the passages, best first.
 
@@ -209,7 +211,7 @@ def gather_units(
             continue
         n_sentences = len(split_sentences(p.text))
         heading = HEADING_WEIGHT * max(0.0, heading_score(p.section) - HEADING_FLOOR)
-        asked_here = [(q, float(v @ query_vector)) for q, v in questions_of(p.id)]
+        asked_here = [n for n in nearby if n.chunk_id == p.id]
         spans = candidate_spans(p.text)
         if asks_names and is_name_list(p) and not spans and len(p.text.split()) <= MAX_NAME_LIST_WORDS:
             # A list of names is read at a glance: asked who, the whole list (with its lead-in) is one point.
@@ -230,7 +232,7 @@ def gather_units(
             if part_vectors:
                 sim = max(sim, PART_DISCOUNT * max(float(vec @ v) for v in part_vectors))
             lex = lexical_share(token_groups, text, idf, light_groups)
-            asked = max((s for q, s in asked_here if q.start < b and q.end > a), default=0.0)
+            asked = max((n.sim for n in asked_here if n.start < p.start + b and n.end > p.start + a), default=0.0)
             units.append(Unit(p, p.start + a, p.start + b, text, vec, sim, lex, bonus, heading, advice, idx, asked))
     if question.intent in ("how", "judgement"):
         carry_remedies(units)

@@ -62,6 +62,7 @@ class AnswerPipeline:
             np.asarray(self.retriever.embed_query(self.retriever.dense_text(part)), np.float32)
             for part in clauses(question.standalone)
         ]
+        nearby = nearby_questions(passages, self.retriever.questions_of, query_vector)
         units = gather_units(
             question,
             passages,
@@ -72,9 +73,8 @@ class AnswerPipeline:
             self.retriever.idf(),
             part_vectors,
             self.glossary.actor_groups(question.standalone),
-            self.retriever.questions_of,
+            nearby,
         )
-        nearby = nearby_questions(passages, self.retriever.questions_of, query_vector)
         decision = decide(question, units, self.settings, nearby[0].sim if nearby else None)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
         return Prepared(question, passages, units, decision, timings, nearby)
