@@ -45,7 +45,7 @@ class _Bm25State:
     chunks: list[Chunk]
     model: bm25s.BM25 | None
     vocabulary: frozenset[str] = frozenset()
-    listed_only: frozenset[str] = frozenset()  # tokens found only in the front matter and the lists of names
+    listed_only: frozenset[str] = frozenset()  # tokens found only in the appendices that list names
     sections: list[tuple[str, str]] = field(default_factory=list)  # (source, section) per section document
     section_model: bm25s.BM25 | None = None
     section_of: dict[str, int] = field(default_factory=dict)  # chunk id → section document index
@@ -86,7 +86,7 @@ class HybridRetriever:
 
     @property
     def listed_only(self) -> frozenset[str]:
-        """Tokens the report only lists (names in the front matter and the appendices' lists) and never discusses:
+        """Tokens the report only lists (names in the appendices that list people and bodies) and never discusses:
         "Coventry" is on the steering group's list, but the report says nothing about what Coventry did."""
         return self._current().listed_only
 
