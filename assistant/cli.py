@@ -72,6 +72,30 @@ def ingest_command(
     )
 
 
+@app.command("tune")
+@fails_cleanly
+def tune_command(
+    epochs: Annotated[int | None, typer.Option(help="Passes over the training pairs (default: 2).")] = None,
+) -> None:
+    """Fit the models the engine serves: the encoder tuned on the leaders' language (the ruler's train split and the
+    passage questions), the corpus indexed with it, and the coverage classifier (offsets chosen on dev), all into
+    LVA_DATA_DIR/models/. A no-op for whatever a model of the same data, code and settings already exists."""
+    from dataclasses import replace
+
+    from assistant.learn.build import tune_all
+    from assistant.learn.encoder import TuneConfig
+
+    config = TuneConfig() if epochs is None else replace(TuneConfig(), epochs=epochs)
+    if config.epochs < 1:
+        raise InputError("--epochs must be at least 1")
+    settings = get_settings()
+    report = tune_all(settings, config, progress=settings.embed_progress)
+    typer.echo(f"tuned encoder: {report.encoder}\ncoverage model: {report.coverage}")
+    for name, values in report.measured.items():
+        if isinstance(values, dict):
+            typer.echo(f"  dev {name}: " + ", ".join(f"{k} {v}" for k, v in values.items()))
+
+
 def _search_line(query: str, passages: list[Passage]) -> str:
     results = [{field: getattr(p, field) for field in SEARCH_FIELDS} for p in passages]
     return json.dumps({"query": query, "results": results}, ensure_ascii=False)

@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     embedding_model: Path | None = Field(
         None, description="Path to a sentence-transformers model; default: the packaged all-MiniLM-L6-v2."
     )
+    tuned_encoder: bool = Field(
+        True,
+        description="Embed with the domain-tuned encoder `lva tune` built (`make index` builds it when missing); "
+        "false, or none built yet: the packaged all-MiniLM-L6-v2. LVA_EMBEDDING_MODEL overrides both.",
+    )
+    coverage_model: bool = Field(
+        True,
+        description="Decide coverage with the classifier `lva tune` fitted; false, or none fitted yet: the hand rules.",
+    )
     embedding_backend: Literal["torch", "onnx"] = Field(
         "onnx",
         description="Runtime of the local model: onnx (ONNX Runtime on a one-off export under "

@@ -9,9 +9,10 @@ from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
+from assistant.answering.coverage_model import load_coverage_model
 from assistant.answering.pipeline import AnswerPipeline
 from assistant.config import Settings
-from assistant.embeddings import MiniLMEmbeddings, RemoteEmbeddings
+from assistant.embeddings import MiniLMEmbeddings, RemoteEmbeddings, tuned_encoder_path
 from assistant.index import ChunkIndex, connect_chroma
 from assistant.retrieve import HybridRetriever
 from assistant.types import Answer, AskRequest
@@ -51,12 +52,16 @@ def build_embedder(settings: Settings) -> Embeddings:
             max_retries=settings.embeddings_max_retries,
             concurrency=settings.embeddings_concurrency,
         )
+    models_dir = settings.resolved_data_dir() / "models"
+    model_path = settings.embedding_model
+    if model_path is None and settings.tuned_encoder:
+        model_path = tuned_encoder_path(models_dir)  # None until `lva tune` has built one: the packaged model
     return MiniLMEmbeddings(
-        settings.embedding_model,
+        model_path,
         settings.embed_batch_size,
         progress=False,
         backend=settings.embedding_backend,
-        models_dir=settings.resolved_data_dir() / "models",
+        models_dir=models_dir,
         # Several workers on few cores: each gets its share, instead of all fighting for all.
         threads=max(1, (os.cpu_count() or 1) // max(1, settings.workers)),
     )
@@ -69,7 +74,10 @@ def build_index(settings: Settings) -> ChunkIndex:
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> Engine:
     """The engine `LVA_LLM` names; LLM engines keep the extractive engine as their fallback."""
-    extractive = AnswerPipeline(retriever, settings)
+    coverage_model = None
+    if settings.coverage_model:
+        coverage_model = load_coverage_model(settings.resolved_data_dir() / "models")
+    extractive = AnswerPipeline(retriever, settings, coverage_model=coverage_model)
     if settings.llm == "extractive":
         return extractive
     from assistant.answering.writers.llm import LLMEngine

@@ -8,6 +8,7 @@ from assistant.factory import Resources, build_engine
 from conftest import with_settings
 from evals.leaders import LeaderResult, load_leaders, run_leader_item
 from evals.report import write_report
+from evals.ruler import AskResult, load_ruler, run_ruler
 from evals.runner import ItemResult, aggregate, load_gold, run_item
 from evals.target import EvalTarget, HttpTarget, InProcessTarget
 
@@ -53,12 +54,26 @@ def ablation_run(request: pytest.FixtureRequest, report_resources: Resources) ->
 
 
 @pytest.fixture(scope="session")
+def ruler_run(eval_target: EvalTarget) -> list[AskResult]:
+    """Every ask of the ruler (all splits, every turn of every dialogue) answered once and scored."""
+    return run_ruler(eval_target, load_ruler())
+
+
+@pytest.fixture(scope="session")
 def eval_run(
-    eval_target: EvalTarget, leaders_run: list[LeaderResult], ablation_run: list[LeaderResult] | None
+    eval_target: EvalTarget,
+    leaders_run: list[LeaderResult],
+    ablation_run: list[LeaderResult] | None,
+    ruler_run: list[AskResult],
 ) -> tuple[list[ItemResult], dict[str, dict[str, float]]]:
     """Every gold item answered and scored once; writes evals/report/ with the leaders' metrics first."""
     results = [run_item(eval_target, item) for item in load_gold()]
     metrics = aggregate(results)
-    report_dir = write_report(eval_target.name, results, metrics, leaders_run, ablation_run)
+    report_dir = write_report(eval_target.name, results, metrics, leaders_run, ablation_run, ruler_run)
     print(f"\ngroundedness report: {report_dir / 'report.md'}")
     return results, metrics
+
+
+@pytest.fixture(scope="session")
+def ruler_report(eval_run: tuple[list[ItemResult], dict[str, dict[str, float]]]) -> None:
+    """The report written with the ruler's section (see eval_run)."""

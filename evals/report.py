@@ -7,6 +7,8 @@ from pathlib import Path
 
 from evals.leaders import LEADER_GATES, LeaderResult, leaders_summary
 from evals.metrics import wilson
+from evals.ruler import AskResult
+from evals.ruler_report import ruler_chart, ruler_markdown, ruler_summary
 from evals.runner import INVARIANTS, THRESHOLDS, ItemResult, by_category
 
 REPORT_DIR = Path(__file__).parent / "report"
@@ -18,25 +20,32 @@ def write_report(
     metrics: dict[str, dict[str, float]],
     leaders: list[LeaderResult] | None = None,
     ablation: list[LeaderResult] | None = None,
+    ruler: list[AskResult] | None = None,
 ) -> Path:
     """Write every artefact; returns the report folder."""
     REPORT_DIR.mkdir(exist_ok=True)
     categories = by_category(results)
     summary = leaders_summary(leaders) if leaders else None
     ablated = leaders_summary(ablation) if ablation else None
+    ruled = ruler_summary(ruler) if ruler else None
     payload = {
         "target": target,
+        "ruler": _ruler_without_detail(ruled),
         "leaders": _without_detail(summary),
         "leaders_ablation": _without_detail(ablated),
         "metrics": metrics,
         "categories": categories,
         "leader_items": [r.to_json() for r in leaders or []],
+        "ruler_asks": [r.to_json() for r in ruler or [] if r.ask.split != "train"],
         "items": [r.to_json() for r in results],
     }
     (REPORT_DIR / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    text = _leaders_markdown(target, summary, ablated, leaders or []) + _markdown(target, results, metrics, categories)
+    text = ruler_markdown(ruler, ruled) if ruler and ruled else ""
+    text += _leaders_markdown(target, summary, ablated, leaders or []) + _markdown(target, results, metrics, categories)
     (REPORT_DIR / "report.md").write_text(text, encoding="utf-8")
     _chart(categories, REPORT_DIR / "metrics_by_category.png")
+    if ruled:
+        ruler_chart(ruled, REPORT_DIR / "ruler_by_style.png")
     return REPORT_DIR
 
 
@@ -57,6 +66,12 @@ LEADER_ROWS = [
 
 
 def _without_detail(summary: dict | None) -> dict | None:
+    if summary is None:
+        return None
+    return {split: {k: v for k, v in values.items() if k != "detail"} for split, values in summary.items()}
+
+
+def _ruler_without_detail(summary: dict | None) -> dict | None:
     if summary is None:
         return None
     return {split: {k: v for k, v in values.items() if k != "detail"} for split, values in summary.items()}

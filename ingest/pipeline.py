@@ -10,9 +10,9 @@ from langchain_core.embeddings import Embeddings
 from tqdm import tqdm
 
 from assistant.config import Settings
-from assistant.embeddings import embedding_dimension, embedding_model_name
+from assistant.embeddings import embedding_dimension, embedding_model_name, is_tuned
 from assistant.errors import IngestBusy, IngestError
-from assistant.index import ChunkIndex, EmbeddingRecord, check_embedding_model, ensure_writable_dir
+from assistant.index import ChunkIndex, EmbeddingRecord, check_embedding_model, ensure_writable_dir, same_model
 from assistant.records import AnchoredQuestion, VectorRecord, record_metadata, vector_records
 from assistant.types import Chunk, IngestReport
 from ingest.chunk import chunk_document
@@ -87,6 +87,8 @@ def _ingest_locked(
     index.collect_garbage()  # generations left behind by a killed ingest
     model = embedding_model_name(embedder)
     recorded = None if rebuild else index.embedding_record()
+    if recorded and not same_model(recorded.model, model) and (is_tuned(model) or is_tuned(recorded.model)):
+        rebuild, recorded = True, None  # the tuned encoder was (re)built or switched off: re-embed everything
     check_embedding_model(recorded, model, None)  # by name first: it costs nothing, loads no model
     published = set() if rebuild else index.active_record_ids()
     wanted = {r.id for r in records}

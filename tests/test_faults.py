@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from filelock import FileLock, Timeout
 
 from assistant.api.main import create_app
 from assistant.embeddings import MiniLMEmbeddings
@@ -117,7 +118,7 @@ def test_two_ingests_at_once_one_refuses_and_the_index_stays_whole(tmp_path: Pat
     docs.mkdir()
     paragraphs = [
         f"## Topic {i}\n\nPartnership {i} reviewed its shared plan and agreed point {i}. It took time."
-        for i in range(400)
+        for i in range(1500)
     ]
     (docs / "many.md").write_text("\n\n".join(paragraphs) + "\n")
     env = {
@@ -127,14 +128,26 @@ def test_two_ingests_at_once_one_refuses_and_the_index_stays_whole(tmp_path: Pat
         "LVA_EMBED_PROGRESS": "false",
     }
     first = subprocess.Popen([str(VENV_BIN / "lva"), "ingest", str(docs)], env=env, stderr=subprocess.PIPE, text=True)
-    time.sleep(6.0)  # parsed, locked and embedding by now
+    # Start the second only once the first holds the lock (a fixed sleep raced a fast machine's whole ingest).
+    lock_file = tmp_path / "data" / "ingest.lock"
+    probe = FileLock(str(lock_file), timeout=0)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and first.poll() is None:
+        if lock_file.exists():
+            try:
+                probe.acquire()
+                probe.release()
+            except Timeout:
+                break
+        time.sleep(0.02)
+    assert first.poll() is None, "the first ingest ended before it was seen holding the lock"
     second = subprocess.run(
         [str(VENV_BIN / "lva"), "ingest", str(docs)], env=env, capture_output=True, text=True, timeout=300
     )
     assert first.wait(300) == 0
     assert second.returncode == 2 and "another ingest is running" in second.stderr
     index = build_resources(make_settings(tmp_path / "data")).index
-    assert index.count() > 400 and len(index.all_chunks()) == 400
+    assert index.count() > 1500 and len(index.all_chunks()) == 1500
 
 
 @pytest.fixture

