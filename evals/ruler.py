@@ -190,7 +190,7 @@ def ruler_metrics(results: Sequence[AskResult]) -> dict[str, dict[str, float | N
             f, t = retrieval_hits(r.retrieved, list(r.ask.relevant), 6)
             found, total = found + f, total + t
     return {
-        "n": _rate(len(results), len(results)),
+        "n": {"value": float(len(results)), "successes": None, "n": len(results)},  # asks, not a rate
         "false_refusal": _rate(sum(r.coverage == "not_covered" for r in covered), len(covered)),
         "missed_refusal": _rate(sum(r.coverage == "answered" for r in uncovered), len(uncovered)),
         "answer_hit": _rate(sum(r.hit for r in yes), len(yes)),

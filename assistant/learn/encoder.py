@@ -34,12 +34,12 @@ from assistant.learn.pairs import (
 
 @dataclass(frozen=True)
 class TuneConfig:
-    epochs: int = 2
+    epochs: int = 1
     batch_size: int = 32
     learning_rate: float = 3e-5
     warmup_share: float = 0.1
     scale: float = 20.0
-    max_seq_length: int = 96
+    max_seq_length: int = 48  # training only: 64 tokens cost 1.8x a step on 2 cores; serving keeps the base length
     seed: int = 20261206
 
 
@@ -114,6 +114,7 @@ def _train(settings: Settings, base: Path, target: Path, config: TuneConfig, pro
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
     model = SentenceTransformer(str(base), device="cpu")
+    serving_length = model.max_seq_length
     model.max_seq_length = config.max_seq_length
     pairs, sentences = build_pairs(settings)
     if not pairs:
@@ -142,6 +143,7 @@ def _train(settings: Settings, base: Path, target: Path, config: TuneConfig, pro
             bar.set_postfix(loss=f"{value.item():.3f}")
     bar.close()
     model.eval()
+    model.max_seq_length = serving_length
     # Written beside the target and renamed into place: a half-written model is never loaded.
     staging = target.with_name(f".{target.name}.{os.getpid()}")
     shutil.rmtree(staging, ignore_errors=True)

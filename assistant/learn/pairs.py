@@ -69,17 +69,19 @@ def ruler_items(ruler_dir: Path, split: str) -> list[dict]:
     return items
 
 
-def ruler_pairs(ruler_dir: Path, finder: SentenceFinder) -> list[Pair]:
-    """(question, sentence) for every grade-2 span of every covered ask in the ruler's `train` split."""
+def ruler_pairs(ruler_dir: Path, finder: SentenceFinder, per_ask: int = 2) -> list[Pair]:
+    """(question, sentence) for up to `per_ask` grade-2 sentences of every covered ask in the ruler's `train`
+    split. The anchors alternate between the words typed and the standalone rewrite, so both are learnt without
+    doubling the pairs (training time on 2 cores is the budget that binds)."""
     pairs: list[Pair] = []
     for item in ruler_items(ruler_dir, TRAIN_SPLIT):
         for ask in item.get("turns") or [item]:
             spans = ask.get("relevant") or []
             labelled = frozenset(s for span in spans for s in finder.find(span["text"]))
-            anchors = dict.fromkeys([ask.get("standalone") or ask["question"], ask["question"]])
-            for span in (s for s in spans if int(s["grade"]) == 2):
-                for sentence in finder.find(span["text"]):
-                    pairs += [Pair(anchor, sentence, labelled) for anchor in anchors]
+            anchors = [ask["question"], ask.get("standalone") or ask["question"]]
+            found = [s for span in spans if int(span["grade"]) == 2 for s in finder.find(span["text"])]
+            for n, sentence in enumerate(list(dict.fromkeys(found))[:per_ask]):
+                pairs.append(Pair(anchors[n % 2], sentence, labelled))
     return pairs
 
 
