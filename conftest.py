@@ -192,3 +192,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--llm-model", default=None, help="model name (openai) or model key/GGUF (llamacpp)")
     group.addoption("--api-url", default=None, help="evaluate a running deployment over HTTP instead")
     group.addoption("--api-key", default=None, help="bearer key for --api-url")
+    group.addoption(
+        "--untuned",
+        action="store_true",
+        help="evaluate the engine without `lva tune`'s models (packaged encoder, hand rules): the pre-model baseline",
+    )

@@ -75,7 +75,7 @@ def ingest_command(
 @app.command("tune")
 @fails_cleanly
 def tune_command(
-    epochs: Annotated[int | None, typer.Option(help="Passes over the training pairs (default: 2).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Passes over the training pairs (default: 1).")] = None,
 ) -> None:
     """Fit the models the engine serves: the encoder tuned on the leaders' language (the ruler's train split and the
     passage questions), the corpus indexed with it, and the coverage classifier (offsets chosen on dev), all into

@@ -21,6 +21,7 @@ def write_report(
     leaders: list[LeaderResult] | None = None,
     ablation: list[LeaderResult] | None = None,
     ruler: list[AskResult] | None = None,
+    ruler_ablation: dict[str, list[AskResult]] | None = None,
 ) -> Path:
     """Write every artefact; returns the report folder."""
     REPORT_DIR.mkdir(exist_ok=True)
@@ -31,6 +32,9 @@ def write_report(
     payload = {
         "target": target,
         "ruler": _ruler_without_detail(ruled),
+        "ruler_ablation_dev": {
+            name: ruler_summary(asks)["dev"]["all"] for name, asks in (ruler_ablation or {}).items()
+        },
         "leaders": _without_detail(summary),
         "leaders_ablation": _without_detail(ablated),
         "metrics": metrics,
@@ -40,7 +44,7 @@ def write_report(
         "items": [r.to_json() for r in results],
     }
     (REPORT_DIR / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    text = ruler_markdown(ruler, ruled) if ruler and ruled else ""
+    text = ruler_markdown(ruler, ruled, ruler_ablation) if ruler and ruled else ""
     text += _leaders_markdown(target, summary, ablated, leaders or []) + _markdown(target, results, metrics, categories)
     (REPORT_DIR / "report.md").write_text(text, encoding="utf-8")
     _chart(categories, REPORT_DIR / "metrics_by_category.png")

@@ -1,6 +1,6 @@
 """Inter-annotator agreement on the ruler: a second helper relabelled a random 10% of the items blind.
 
-    python -m evals.ruler_agreement RELABELS.yaml   # prints the figures and writes evals/ruler/agreement.json
+    python -m evals.ruler_agreement evals/ruler/relabel/*.yaml   # prints the figures, writes evals/ruler/agreement.json
 
 Coverage agreement is Cohen's kappa over asks (yes / partly / no). Span agreement, over asks both readers call
 covered: the share of the second reader's grade-2 spans that overlap a span of the first (any grade), and the
@@ -78,7 +78,7 @@ def _coverage(value: object) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = argv if argv is not None else sys.argv[1:]
-    relabels = yaml.safe_load(Path(args[0]).read_text("utf-8"))["items"]
+    relabels = [item for path in args for item in yaml.safe_load(Path(path).read_text("utf-8"))["items"]]
     result = agreement(load_ruler(), relabels)
     (RULER_DIR / "agreement.json").write_text(json.dumps(result, indent=2), "utf-8")
     shown = {k: v for k, v in result.items() if k != "disputed"}

@@ -22,7 +22,24 @@ def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.3f}"
 
 
-def ruler_markdown(results: list[AskResult], summary: dict[str, Any]) -> str:
+def ablation_markdown(shipped: list[AskResult], ablation: dict[str, list[AskResult]]) -> list[str]:
+    """Dev metrics of the shipped engine and of each engine with one fitted part taken out."""
+    rows = {"shipped: tuned encoder, coverage model": [r for r in shipped if r.ask.split == "dev"], **ablation}
+    lines = [
+        "## Ablation (dev): what each fitted part buys",
+        "",
+        "| engine | " + " | ".join(METRICS) + " |",
+        "|---|" + "---|" * len(METRICS),
+    ]
+    for name, results in rows.items():
+        values = ruler_summary(results)["dev"]["all"]
+        lines.append(f"| {name} | " + " | ".join(_fmt(values[m]) for m in METRICS) + " |")
+    return [*lines, ""]
+
+
+def ruler_markdown(
+    results: list[AskResult], summary: dict[str, Any], ablation: dict[str, list[AskResult]] | None = None
+) -> str:
     """The section that opens report.md."""
     lines = [
         "# The ruler: every voice",
@@ -48,6 +65,8 @@ def ruler_markdown(results: list[AskResult], summary: dict[str, Any]) -> str:
             values = summary[split]["by_style"][style]
             lines.append(f"| {style} | {int(values['n'] or 0)} | " + " | ".join(_fmt(values[m]) for m in SHOWN) + " |")
     lines += ["", "Per-style gates on `test`: " + _gates_text(), "", "![by style](ruler_by_style.png)", ""]
+    if ablation:
+        lines += ablation_markdown(results, ablation)
     worst = sorted((r for r in results if r.ask.split == "test" and r.problems()), key=lambda r: -len(r.problems()))[
         :12
     ]
@@ -108,4 +127,4 @@ def ruler_chart(summary: dict[str, Any], path: Path, split: str = "test") -> Non
     plt.close(fig)
 
 
-__all__ = ["ruler_chart", "ruler_markdown", "ruler_summary"]
+__all__ = ["ablation_markdown", "ruler_chart", "ruler_markdown", "ruler_summary"]

@@ -10,7 +10,16 @@ import pytest
 
 from conftest import REPORT
 from evals.report import REPORT_DIR
-from evals.ruler import DIALOGUE_STYLES, SPLITS, STYLES, all_asks, gate_failures, load_ruler, ruler_summary
+from evals.ruler import (
+    DIALOGUE_STYLES,
+    METRICS,
+    SPLITS,
+    STYLES,
+    all_asks,
+    gate_failures,
+    load_ruler,
+    ruler_summary,
+)
 from evals.ruler_checks import item_problems, leaks, questions_of, report_words, runs
 
 ITEMS = load_ruler()
@@ -93,10 +102,7 @@ def test_ruler_metrics_are_printed(ruler_run, capsys) -> None:  # type: ignore[n
         print()
         for split in SPLITS:
             for scope, values in [("all", summary[split]["all"]), *summary[split]["by_style"].items()]:
-                shown = ", ".join(
-                    f"{k} {values[k]:.3f}" if values[k] is not None else f"{k} —"
-                    for k in ("false_refusal", "missed_refusal", "answer_hit", "point_precision", "followup_hit")
-                )
+                shown = ", ".join(f"{k} {values[k]:.3f}" if values[k] is not None else f"{k} —" for k in METRICS)
                 print(f"ruler {split} {scope} (n={int(values['n'] or 0)}): {shown}")
     assert all(summary[s]["all"]["n"] for s in SPLITS)
 

@@ -4,7 +4,8 @@ Each ask is put to the extractive engine as a user would (dialogue turns with th
 hand rules deciding, and the evidence features of its prepared answer are recorded (coverage_model.FEATURES).
 Two scikit-learn classifiers are fitted on `train` (a scaled logistic regression, and gradient-boosted trees
 calibrated by isotonic regression); the one with the better `dev` accuracy is kept, and per-class log-probability
-offsets are then chosen on `dev`: the best coverage accuracy with false refusal at most 5%.
+offsets are then chosen on `dev`: the best coverage accuracy with false refusal at most 5% and missed refusal at
+most 10% (or, where no offsets meet both, the least overshoot).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from assistant.learn.pairs import ruler_items
 from assistant.types import AskRequest, Turn
 
 FALSE_REFUSAL_CAP = 0.05
+MISSED_REFUSAL_CAP = 0.10  # the issue's targets; offsets are chosen on dev to meet both, then for accuracy
 OFFSET_GRID = np.arange(-2.0, 2.01, 0.25)
 SEED = 20261206
 
@@ -76,15 +78,17 @@ def choose_offsets(model: CoverageModel, x: np.ndarray, labels: Sequence[str]) -
     probs = model.estimator.predict_proba(x)
     classes = [str(c) for c in model.estimator.classes_]
     logp = np.log(np.clip(probs, 1e-9, None))
-    best: tuple[float, dict[str, float]] = (-1.0, {})
+    best: tuple[tuple[float, float], dict[str, float]] = ((-9.0, -9.0), {})
     for partial, refusal in itertools.product(OFFSET_GRID, OFFSET_GRID):
         offsets = {"answered": 0.0, "partial": float(partial), "not_covered": float(refusal)}
         shifted = logp + np.asarray([offsets[c] for c in classes])
         predicted = [classes[i] for i in shifted.argmax(axis=1)]
         s = scores(predicted, labels)
-        if s["false_refusal"] <= FALSE_REFUSAL_CAP and s["accuracy"] > best[0]:
-            best = (s["accuracy"], offsets)
-    return best[1] or {"answered": 0.0, "partial": 0.0, "not_covered": 0.0}
+        # Over the caps counts first (less is better), then accuracy.
+        over = max(0.0, s["false_refusal"] - FALSE_REFUSAL_CAP) + max(0.0, s["missed_refusal"] - MISSED_REFUSAL_CAP)
+        if (-over, s["accuracy"]) > best[0]:
+            best = ((-over, s["accuracy"]), offsets)
+    return best[1]
 
 
 def fit_coverage(engine: AnswerPipeline, ruler_dir: Path, models_dir: Path, key: str) -> tuple[Path, dict]:

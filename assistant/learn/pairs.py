@@ -52,11 +52,12 @@ class SentenceFinder:
         inside = [s for s, n in zip(self.sentences, self._normal, strict=True) if span_n in n]
         if inside:
             return inside[:1]
-        # A span across a sentence boundary: the sentences that hold its first and its last six words.
-        words = span_n.split()
-        head, tail = " ".join(words[:6]), " ".join(words[-6:])
-        found = [s for s, n in zip(self.sentences, self._normal, strict=True) if head in n or tail in n]
-        return found[:2]
+        # A span across a sentence boundary: the sentence that holds each of its parts.
+        found: list[str] = []
+        for start, end in split_sentences(span):
+            part = normalize_loose(span[start:end])
+            found += [s for s, n in zip(self.sentences, self._normal, strict=True) if part in n][:1]
+        return list(dict.fromkeys(found))[:2]
 
 
 def ruler_items(ruler_dir: Path, split: str) -> list[dict]:
