@@ -35,7 +35,7 @@ def eval_target(request: pytest.FixtureRequest) -> EvalTarget:
     options = request.config.option
     if options.api_url:
         return HttpTarget(options.api_url, options.api_key)
-    resources: Resources = request.getfixturevalue("report_resources" if options.untuned else "resources")
+    resources: Resources = request.getfixturevalue("report_resources" if options.untuned else "tuned_resources")
     if options.engine == "extractive":
         return InProcessTarget(resources)
     changes: dict[str, object] = {"llm": options.engine}

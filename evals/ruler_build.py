@@ -4,7 +4,7 @@
 
 Each helper file holds `items:` in the format of evals/README.md. Items with problems are dropped and listed.
 The split is stratified by style and persona (systematic sampling over each style's items sorted by persona, in
-the pattern 6 train : 2 dev : 3 test), a dialogue is one item and so stays whole, and a held-out item that
+the pattern 11 train : 3 dev : 6 test), a dialogue is one item and so stays whole, and a held-out item that
 near-duplicates a train item swaps places with a train item of its style that does not.
 """
 
@@ -25,7 +25,12 @@ from evals.ruler_checks import item_problems, leaks, questions_of, report_words,
 
 REPORT = Path(__file__).parents[1] / "corpus" / "the-revolution-will-be-improvised.md"
 SPLIT_SEED = 20261206
-PATTERN = ("train", "test", "train", "dev", "train", "test", "train", "train", "dev", "test", "train")
+# 11 train : 3 dev : 6 test in every 20 (55% / 15% / 30%), train first in each partial cycle so no style's
+# share of train falls under 55%.
+PATTERN = (
+    *("train", "test", "train", "dev", "train", "test", "train", "train", "test", "train"),
+    *("dev", "train", "test", "train", "train", "test", "train", "dev", "train", "test"),
+)
 HEADER = """# The ruler: {style} items ({n}). Format and provenance: evals/README.md.
 # Written and labelled by helper sessions from the report alone (they saw neither the engine, its answers,
 # nor the other eval files). `split` was fixed by evals/ruler_build.py: train (fitting), dev (tuning),

@@ -1,4 +1,5 @@
-"""Fit the coverage classifier (answered / partial / not covered) on the ruler's `train` asks; offsets on `dev`.
+"""Fit the coverage classifier (answered / partial / not covered) on the ruler's `train` asks and the calibration
+set; offsets on the ruler's `dev`.
 
 Each ask is put to the extractive engine as a user would (dialogue turns with the conversation so far) with the
 hand rules deciding, and the evidence features of its prepared answer are recorded (coverage_model.FEATURES).
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from assistant.answering.coverage_model import FEATURES, LABELS, POINTER, CoverageModel, coverage_features
 from assistant.answering.pipeline import AnswerPipeline
@@ -44,6 +46,15 @@ def collect(engine: AnswerPipeline, items: Sequence[dict[str, Any]]) -> tuple[np
             answer = engine.write(prepared)
             history += [Turn(role="user", content=ask["question"]), Turn(role="assistant", content=answer.answer)]
     return np.asarray(rows, dtype=np.float64), labels, rule_calls
+
+
+def calibration_items(evals_dir: Path) -> list[dict[str, Any]]:
+    """The calibration set (evals/calibration.yaml: single questions, coverage labels only, a tuning set that is
+    never reported): more `no` questions of the named-thing kind ("what does NICE say…") than the ruler has."""
+    path = evals_dir / "calibration.yaml"
+    if not path.is_file():
+        return []
+    return [i for i in yaml.safe_load(path.read_text("utf-8"))["items"] if i.get("question") and i.get("coverage")]
 
 
 def candidates() -> dict[str, Any]:
@@ -99,7 +110,7 @@ def fit_coverage(engine: AnswerPipeline, ruler_dir: Path, models_dir: Path, key:
     if target.is_file():
         _point(models_dir, target)
         return target, {}
-    x_train, y_train, _ = collect(engine, ruler_items(ruler_dir, "train"))
+    x_train, y_train, _ = collect(engine, [*ruler_items(ruler_dir, "train"), *calibration_items(ruler_dir.parent)])
     x_dev, y_dev, rules_dev = collect(engine, ruler_items(ruler_dir, "dev"))
     report: dict[str, Any] = {"train_asks": len(y_train), "dev_asks": len(y_dev)}
     best: tuple[float, CoverageModel | None] = (-1.0, None)
@@ -123,11 +134,15 @@ def fit_coverage(engine: AnswerPipeline, ruler_dir: Path, models_dir: Path, key:
 
 
 def coverage_key(encoder_name: str, ruler_dir: Path) -> str:
-    """12 hex digits over the encoder, the ruler, and the code that makes and reads the features."""
+    """12 hex digits over the encoder, the ruler, the calibration set, and the code that makes and reads the
+    features."""
     digest = hashlib.sha256(encoder_name.encode())
     package = Path(__file__).parents[1]
     code = sorted((package / "answering").glob("*.py")) + sorted((package / "learn").glob("*.py"))
-    for path in [*sorted(ruler_dir.glob("*.yaml")), *code, package / "retrieve.py", package / "glossary.yaml"]:
+    data = [*sorted(ruler_dir.glob("*.yaml")), ruler_dir.parent / "calibration.yaml"]
+    for path in [*data, *code, package / "retrieve.py", package / "glossary.yaml"]:
+        if not path.is_file():
+            continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
