@@ -226,8 +226,27 @@ def ruler_summary(results: Sequence[AskResult]) -> dict[str, Any]:
 
 # Gates on `test`: a little below what the engine reached when the ruler landed (its first run, before any engine
 # change; README, "Evaluation"), so a regression fails. Where the targets are higher, these are floors.
-RULER_GATES: dict[str, tuple[str, float]] = {}
-RULER_STYLE_GATES: dict[str, dict[str, tuple[str, float]]] = {}
+# Shipped engine's first run on test (tuned encoder + coverage model): false refusal 0.054, missed refusal 0.159,
+# answer hit 0.678, point precision 0.413, follow-up hit 0.515, recall@6 0.610, coverage accuracy 0.729.
+RULER_GATES: dict[str, tuple[str, float]] = {
+    "false_refusal": ("<=", 0.07),
+    "missed_refusal": ("<=", 0.18),
+    "answer_hit": (">=", 0.65),
+    "point_precision": (">=", 0.39),
+    "followup_hit": (">=", 0.49),
+    "retrieval_recall@6": (">=", 0.58),
+    "coverage_accuracy": (">=", 0.70),
+}
+RULER_STYLE_GATES: dict[str, dict[str, tuple[str, float]]] = {
+    "plain": {"false_refusal": ("<=", 0.03), "answer_hit": (">=", 0.83)},
+    "context": {"false_refusal": ("<=", 0.06), "answer_hit": (">=", 0.72)},
+    "terse": {"false_refusal": ("<=", 0.23), "answer_hit": (">=", 0.61)},
+    "dialogue": {"false_refusal": ("<=", 0.07), "answer_hit": (">=", 0.52), "followup_hit": (">=", 0.39)},
+    "switch": {"false_refusal": ("<=", 0.07), "answer_hit": (">=", 0.64)},
+    "off_topic": {"false_refusal": ("<=", 0.08), "answer_hit": (">=", 0.60)},
+    "partly": {"false_refusal": ("<=", 0.10)},
+    "no": {"missed_refusal": ("<=", 0.18)},
+}
 
 
 def gate_failures(summary: dict[str, Any], split: str = "test") -> list[str]:
