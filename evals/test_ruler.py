@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from conftest import REPORT
 from evals.report import REPORT_DIR
@@ -123,3 +125,16 @@ def test_a_gate_can_fail(metric: str) -> None:
     summary = {"test": {"all": {metric: bad}, "by_style": {s: dict.fromkeys(RULER_GATES) for s in STYLES}}}
     summary["test"]["all"] = {m: (bad if m == metric else None) for m in RULER_GATES}
     assert any(f.startswith(f"all {metric} ") for f in gate_failures(summary))
+
+
+def test_the_helpers_kit_checks_what_the_tests_check(tmp_path: Path) -> None:
+    """The standalone checker the writers ran is generated from evals/ruler_checks.py and flags a bad item."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "evals/ruler_kit/make_kit.py", str(tmp_path)], check=True, capture_output=True)
+    bad = {"id": "x-1", "style": "terse", "persona": "p", "intent": "how", "coverage": "no", "why": "w"}
+    bad["question"] = "one two three four five six seven eight nine ten eleven"
+    (tmp_path / "items.yaml").write_text(yaml.safe_dump({"items": [bad]}), "utf-8")
+    result = subprocess.run([sys.executable, "check.py", "items.yaml"], cwd=tmp_path, capture_output=True, text=True)
+    assert "terse with 11 words" in result.stdout and "1 problem(s)" in result.stdout, result.stdout + result.stderr

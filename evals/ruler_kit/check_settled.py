@@ -6,7 +6,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from check import label_problems, report_words  # noqa: E402  (the writers' checker, copied beside this file)
+from check_rules import label_problems, report_words  # noqa: E402  (made by make_kit.py)
 
 here = Path(__file__).parent
 body = report_words((here / "report.md").read_text("utf-8"))
